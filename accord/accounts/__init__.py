@@ -1,0 +1,1 @@
+"""People, roles mapped to permissions, and API tokens."""

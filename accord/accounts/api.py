@@ -1,0 +1,5 @@
+"""API router of accord.accounts."""
+
+from ninja import Router
+
+router = Router(tags=["accounts"])

@@ -1,0 +1,10 @@
+"""App config for accord.accounts."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accord.accounts"
+    label = "accounts"
+    verbose_name = _("People and access")

@@ -1,0 +1,128 @@
+"""The built-in roles: what each may do (permissions) and which rows it reaches (scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+VIEW_ALL = [
+    "partners.view_organisation",
+    "partners.view_contact",
+    "partners.view_territory",
+    "partners.view_territoryassignment",
+    "partners.view_agreement",
+    "partners.view_agreementtarget",
+    "core.view_auditentry",
+]
+ORGANISATIONS_EDIT = [
+    "partners.add_organisation",
+    "partners.change_organisation",
+    "partners.transition_organisation",
+    "partners.add_contact",
+    "partners.change_contact",
+    "partners.delete_contact",
+]
+AGREEMENTS_EDIT = [
+    "partners.add_agreement",
+    "partners.change_agreement",
+    "partners.transition_agreement",
+    "partners.add_agreementtarget",
+    "partners.change_agreementtarget",
+    "partners.delete_agreementtarget",
+]
+TERRITORY_EDIT = [
+    "partners.add_territory",
+    "partners.change_territory",
+    "partners.delete_territory",
+    "partners.add_territoryassignment",
+    "partners.delete_territoryassignment",
+]
+USERS_ADMIN = [
+    "accounts.view_user",
+    "accounts.add_user",
+    "accounts.change_user",
+    "accounts.view_apitoken",
+    "accounts.delete_apitoken",
+]
+OWN_TOKENS = ["accounts.add_apitoken"]
+
+# code: (English name, for partners, scope, permissions)
+BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
+    "administrator": (
+        "Administrator", False, "all",
+        VIEW_ALL + ORGANISATIONS_EDIT + AGREEMENTS_EDIT + TERRITORY_EDIT + USERS_ADMIN
+        + OWN_TOKENS + ["partners.delete_organisation", "partners.delete_agreement"],
+    ),
+    "executive": ("Executive", False, "all", VIEW_ALL + OWN_TOKENS),
+    "channel_manager": (
+        "Channel manager", False, "all",
+        VIEW_ALL + ORGANISATIONS_EDIT + AGREEMENTS_EDIT
+        + ["partners.add_territoryassignment", "partners.delete_territoryassignment"] + OWN_TOKENS,
+    ),
+    "partner_account_manager": (
+        "Partner account manager", False, "all",
+        VIEW_ALL + ["partners.change_organisation", "partners.add_contact",
+                    "partners.change_contact", "partners.delete_contact"]
+        + AGREEMENTS_EDIT + OWN_TOKENS,
+    ),
+    "regional_coordinator": (
+        "Regional coordinator", False, "territory",
+        VIEW_ALL + ["partners.change_organisation", "partners.add_contact",
+                    "partners.change_contact"] + OWN_TOKENS,
+    ),
+    "commercial_manager": (
+        "Commercial manager", False, "all", VIEW_ALL + AGREEMENTS_EDIT + OWN_TOKENS,
+    ),
+    "service_delivery_manager": (
+        "Service-delivery manager", False, "all",
+        VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + OWN_TOKENS,
+    ),
+    "transformation_manager": ("Transformation manager", False, "all", VIEW_ALL + OWN_TOKENS),
+    "analyst": ("Analyst", False, "all", VIEW_ALL + OWN_TOKENS),
+    "partner_admin": (
+        "Partner administrator", True, "organisation",
+        VIEW_ALL + ["partners.change_organisation", "partners.add_contact",
+                    "partners.change_contact", "partners.delete_contact"]
+        + USERS_ADMIN + OWN_TOKENS,
+    ),
+    "partner_sales": (
+        "Partner sales", True, "organisation",
+        VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + OWN_TOKENS,
+    ),
+    "partner_viewer": (
+        "Partner viewer", True, "organisation",
+        ["partners.view_organisation", "partners.view_contact", "partners.view_agreement",
+         "partners.view_agreementtarget",
+         "partners.view_territory", "partners.view_territoryassignment"] + OWN_TOKENS,
+    ),
+}
+
+ROLE_LABELS = {
+    "administrator": _("Administrator"),
+    "executive": _("Executive"),
+    "channel_manager": _("Channel manager"),
+    "partner_account_manager": _("Partner account manager"),
+    "regional_coordinator": _("Regional coordinator"),
+    "commercial_manager": _("Commercial manager"),
+    "service_delivery_manager": _("Service-delivery manager"),
+    "transformation_manager": _("Transformation manager"),
+    "analyst": _("Analyst"),
+    "partner_admin": _("Partner administrator"),
+    "partner_sales": _("Partner sales"),
+    "partner_viewer": _("Partner viewer"),
+}
+
+
+def sync_builtin_roles(role_model: Any) -> None:
+    """Create or update the built-in roles; custom roles are left alone. Idempotent."""
+    for code, (name, for_partners, scope, permissions) in BUILTIN_ROLES.items():
+        role_model.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "for_partners": for_partners,
+                "scope": scope,
+                "permissions": sorted(set(permissions)),
+            },
+        )

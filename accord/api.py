@@ -1,0 +1,35 @@
+"""The REST API under /api/v1/: one NinjaAPI mounting each app's router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from accord.core.api import BearerTokenAuth, SessionAuth, install_error_handlers
+
+api = NinjaAPI(
+    title="Accord API",
+    version="1",
+    description=(
+        "Partner, dealer and supplier relationship management. Authenticate with an API "
+        "token (`Authorization: Bearer acc_...`) or the browser session. Errors are "
+        '`{"error": code, "detail": message, "fields": {...}}`.'
+    ),
+    auth=[BearerTokenAuth(), SessionAuth()],
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+install_error_handlers(api)
+
+
+def _mount() -> None:
+    from accord.accounts.api import router as accounts_router
+    from accord.core.audit_api import router as audit_router
+    from accord.partners.api import router as partners_router
+
+    api.add_router("/v1/", partners_router)
+    api.add_router("/v1/", accounts_router)
+    api.add_router("/v1/", audit_router)
+
+
+_mount()

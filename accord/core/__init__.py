@@ -1,0 +1,1 @@
+"""Domain-agnostic building blocks: the access chokepoint, audit log, errors."""

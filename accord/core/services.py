@@ -1,0 +1,160 @@
+"""Service helpers: permission checks, field-level diffs and the audit row of every write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from accord.core.errors import Http404, PermissionDenied
+from accord.core.models import AuditEntry
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a field value for the audit log."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return sorted(_plain(v) for v in value) if isinstance(value, set) else [
+            _plain(v) for v in value
+        ]
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """Concrete field values of ``obj`` (foreign keys as ids) keyed by field name."""
+    names = fields or [
+        f.name for f in obj._meta.concrete_fields if not f.primary_key
+    ]
+    values: dict[str, Any] = {}
+    for name in names:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        values[name] = _plain(getattr(obj, attname))
+    return values
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for every field whose value changed."""
+    return {
+        name: [before.get(name), after[name]]
+        for name in after
+        if before.get(name) != after[name]
+    }
+
+
+def record(
+    *,
+    actor: Any,
+    obj: models.Model,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one audit entry for ``obj``; call inside the service's transaction."""
+    organisation_id = getattr(obj, "owner_organisation_id", None)
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "email", None) or "system",
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        organisation_id=organisation_id,
+        changes=dict(changes or {}),
+        reason=reason,
+    )
+
+
+def ensure_permitted(actor: Any, action: str, obj: models.Model) -> None:
+    """Raise 404 when ``actor`` cannot see ``obj`` and 403 when they see it but may not act.
+
+    ``actor=None`` is the system itself (CLI, demo loader, background tasks).
+    """
+    if actor is None:
+        return
+    manager = type(obj)._default_manager
+    if manager.restrict(actor, action).filter(pk=obj.pk).exists():
+        return
+    if action != "view" and manager.restrict(actor, "view").filter(pk=obj.pk).exists():
+        raise PermissionDenied
+    raise Http404
+
+
+def ensure_model_permitted(actor: Any, action: str, model: type[models.Model]) -> None:
+    """Raise 403 unless ``actor`` holds ``action`` permission on ``model`` at all."""
+    if actor is None:
+        return
+    opts = model._meta
+    if not actor.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
+        raise PermissionDenied
+
+
+def ensure_still_visible(actor: Any, obj: models.Model) -> None:
+    """After a write, the row must still be visible to its author, or the write is refused.
+
+    Stops a partner from moving an object out of their own reach (NetBox's save-then-recheck).
+    """
+    if actor is None:
+        return
+    if not type(obj)._default_manager.restrict(actor, "view").filter(pk=obj.pk).exists():
+        raise PermissionDenied
+
+
+def apply_changes(
+    *, actor: Any, obj: M, data: Mapping[str, Any], action: str = AuditEntry.Action.UPDATE
+) -> M:
+    """Set ``data`` on ``obj``, validate, save and audit the changed fields.
+
+    Call from a service that already runs in a transaction. Unknown keys are refused.
+    """
+    allowed = {f.name for f in obj._meta.concrete_fields if not f.primary_key}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    before = snapshot(obj, data.keys())
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    after = snapshot(obj, data.keys())
+    changes = diff(before, after)
+    if changes:
+        obj.save()
+        record(actor=actor, obj=obj, action=action, changes=changes)
+        ensure_still_visible(actor, obj)
+    return obj
+
+
+def create_audited(*, actor: Any, obj: M) -> M:
+    """Validate, insert and audit a new object (every field recorded as ``[None, value]``)."""
+    obj.full_clean()
+    obj.save(force_insert=True)
+    record(
+        actor=actor,
+        obj=obj,
+        action=AuditEntry.Action.CREATE,
+        changes={k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [])},
+    )
+    ensure_still_visible(actor, obj)
+    return obj
+
+
+def delete_audited(*, actor: Any, obj: models.Model) -> None:
+    """Audit and delete ``obj``; the entry keeps its last field values."""
+    record(
+        actor=actor,
+        obj=obj,
+        action=AuditEntry.Action.DELETE,
+        changes={k: [v, None] for k, v in snapshot(obj).items() if v not in (None, "", [])},
+    )
+    obj.delete()

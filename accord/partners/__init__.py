@@ -1,0 +1,1 @@
+"""Organisations, contacts, territories and agreements."""

@@ -1,0 +1,10 @@
+"""App config for accord.partners."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PartnersConfig(AppConfig):
+    name = "accord.partners"
+    label = "partners"
+    verbose_name = _("Partners")

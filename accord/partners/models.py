@@ -1,0 +1,450 @@
+"""Organisations with their lifecycle, contacts, the territory tree and agreements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.models import OrganisationOwned, RestrictedManager, RestrictedQuerySet
+
+domain_validator = RegexValidator(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    _("Enter a bare domain such as example.com (no scheme, path or upper case)."),
+)
+currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code."))
+country_validator = RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter ISO 3166 country code."))
+
+
+def move_subtree(
+    model: type[models.Model], old_prefix: str, new_prefix: str, depth_shift: int | None = None
+) -> None:
+    """Re-root every descendant's materialised path in one UPDATE."""
+    updates: dict[str, Any] = {
+        "path": Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1),
+                       output_field=models.CharField())
+    }
+    if depth_shift:
+        updates["depth"] = models.F("depth") + depth_shift
+    model._default_manager.filter(path__startswith=old_prefix).exclude(path=new_prefix).update(
+        **updates
+    )
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationQuerySet(RestrictedQuerySet):
+    def vendor(self) -> Organisation:
+        """The vendor's own organisation, created on first use."""
+        vendor = self.filter(is_vendor=True).first()
+        if vendor is None:
+            vendor = Organisation(name="Accord Vendor", kind=Organisation.Kind.VENDOR,
+                                  status=Organisation.Status.ACTIVE, is_vendor=True)
+            vendor.save()
+        return vendor
+
+    def partners(self) -> OrganisationQuerySet:
+        return self.filter(is_vendor=False)
+
+    def descendants_of(self, organisation: Organisation) -> OrganisationQuerySet:
+        return self.filter(path__startswith=organisation.path).exclude(pk=organisation.pk)
+
+
+class Organisation(OrganisationOwned):
+    """A company in the network: the vendor itself, or a partner, supplier or customer."""
+
+    organisation_field = "pk"
+
+    class Kind(models.TextChoices):
+        VENDOR = "vendor", _("Vendor")
+        DISTRIBUTOR = "distributor", _("Distributor")
+        WHOLESALER = "wholesaler", _("Wholesaler")
+        RETAILER = "retailer", _("Retailer")
+        RESELLER = "reseller", _("Reseller")
+        VAR = "var", _("Value-added reseller")
+        LOGISTICS = "logistics", _("Logistics provider")
+        ECOMMERCE = "ecommerce", _("E-commerce platform")
+        SUPPLIER = "supplier", _("Supplier")
+        CONSULTANT = "consultant", _("Consultant")
+        CUSTOMER = "customer", _("Customer")
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        APPLIED = "applied", _("Applied")
+        ONBOARDING = "onboarding", _("Onboarding")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        TERMINATED = "terminated", _("Terminated")
+
+    # prospect → applied → onboarding → active ⇄ suspended → terminated. An application
+    # may also be abandoned (terminated) before it goes live; an active partner is
+    # suspended before it is terminated, so termination is always a deliberate second step.
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        Status.PROSPECT: (Status.APPLIED, Status.TERMINATED),
+        Status.APPLIED: (Status.ONBOARDING, Status.TERMINATED),
+        Status.ONBOARDING: (Status.ACTIVE, Status.TERMINATED),
+        Status.ACTIVE: (Status.SUSPENDED,),
+        Status.SUSPENDED: (Status.ACTIVE, Status.TERMINATED),
+        Status.TERMINATED: (),
+    }
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PROSPECT, db_index=True
+    )
+    is_vendor = models.BooleanField(_("vendor"), default=False, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path "/<root id>/.../<own id>/" so "this organisation and all below
+    # it" is one indexed prefix match, whatever the depth.
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    external_key = models.CharField(
+        _("external key"), max_length=100, blank=True, help_text=_("The key used in source systems.")
+    )
+    tax_id = models.CharField(_("tax / registration id"), max_length=50, blank=True, db_index=True)
+    website_domain = models.CharField(
+        _("website domain"), max_length=253, blank=True, validators=[domain_validator]
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("province / state"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, validators=[country_validator]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default="USD", validators=[currency_validator]
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedManager.from_queryset(OrganisationQuerySet)()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        permissions = [("transition_organisation", "Can change the lifecycle status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_vendor"], condition=Q(is_vendor=True), name="one_vendor_organisation"
+            ),
+            models.UniqueConstraint(
+                fields=["external_key"], condition=~Q(external_key=""),
+                name="organisation_external_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="organisation_not_own_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def restrict_rows(
+        cls, queryset: models.QuerySet, user: Any, organisation_ids: models.QuerySet
+    ) -> models.QuerySet:
+        return queryset.filter(pk__in=organisation_ids)
+
+    @property
+    def owner_organisation_id(self) -> int | None:
+        return self.pk
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return self.TRANSITIONS.get(self.status, ())
+
+    def clean(self) -> None:
+        super().clean()
+        self.website_domain = self.website_domain.strip().lower()
+        if self.parent_id and self.pk:
+            if self.parent_id == self.pk or (
+                self.path and self.parent and self.parent.path.startswith(self.path)
+            ):
+                from django.core.exceptions import ValidationError
+
+                raise ValidationError(
+                    {"parent": _("An organisation cannot sit below itself or its own children.")}
+                )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        expected = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        if self.path != expected:
+            old = self.path
+            self.path = expected
+            type(self).objects.filter(pk=self.pk).update(path=expected)
+            if old:
+                move_subtree(type(self), old, expected)
+
+
+class Contact(OrganisationOwned):
+    """A person at an organisation the vendor talks to (not necessarily a user)."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        related_name="contacts",
+    )
+    full_name = models.CharField(_("full name"), max_length=150)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_primary", "full_name", "pk"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class TerritoryQuerySet(RestrictedQuerySet):
+    def within(self, roots: Any) -> TerritoryQuerySet:
+        """Territories at or below any of ``roots`` (a queryset or iterable of territories)."""
+        condition = Q(pk__in=[])
+        for root in roots:
+            condition |= Q(path__startswith=root.path)
+        return self.filter(condition)
+
+
+class Territory(models.Model):
+    """A node of the territory tree: group → country → province/state → city, or custom."""
+
+    class Level(models.TextChoices):
+        GROUP = "group", _("Group")
+        COUNTRY = "country", _("Country")
+        REGION = "region", _("Sales region")
+        PROVINCE = "province", _("Province / state")
+        CITY = "city", _("City")
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+
+    objects = RestrictedManager.from_queryset(TerritoryQuerySet)()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def restrict_rows(
+        cls, queryset: models.QuerySet, user: Any, organisation_ids: models.QuerySet
+    ) -> models.QuerySet:
+        from accord.core.models import SCOPE_TERRITORY
+
+        if user.access_scope == SCOPE_TERRITORY:
+            return queryset.within(user.territories.all())
+        # Partner staff see the territories their organisations are assigned.
+        return queryset.filter(assignments__organisation__in=organisation_ids).distinct()
+
+    @property
+    def owner_organisation_id(self) -> None:
+        return None
+
+    def ancestors(self) -> models.QuerySet:
+        ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+        return Territory.objects.filter(pk__in=ids).order_by("depth")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id and self.pk and self.parent and self.path and (
+            self.parent.path.startswith(self.path)
+        ):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(
+                {"parent": _("A territory cannot sit below itself or its own children.")}
+            )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        expected = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        if self.path != expected:
+            old, self.path = self.path, expected
+            self.depth = expected.count("/") - 2
+            type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+            if old:
+                move_subtree(type(self), old, expected, depth_shift=self.depth - (old.count("/") - 2))
+
+
+class TerritoryAssignment(OrganisationOwned):
+    """An organisation's right to a territory: exclusive (it alone) or shared."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        related_name="territory_assignments",
+    )
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    exclusive = models.BooleanField(_("exclusive"), default=False)
+    assigned_on = models.DateField(_("assigned on"), default=dt.date.today)
+
+    class Meta:
+        ordering = ["territory__path"]
+        verbose_name = _("territory assignment")
+        verbose_name_plural = _("territory assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "territory"], name="territory_assignment_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["territory"], condition=Q(exclusive=True),
+                name="one_exclusive_holder_per_territory",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} — {self.territory}"
+
+
+class Agreement(OrganisationOwned):
+    """A contract with an organisation: its dates, terms and agreed KPI targets."""
+
+    class Type(models.TextChoices):
+        RESELLER = "reseller", _("Reseller agreement")
+        DISTRIBUTION = "distribution", _("Distribution agreement")
+        SUPPLY = "supply", _("Supply agreement")
+        SERVICE = "service", _("Service agreement")
+        REFERRAL = "referral", _("Referral agreement")
+        NDA = "nda", _("Non-disclosure agreement")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        TERMINATED = "terminated", _("Terminated")
+
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        Status.DRAFT: (Status.ACTIVE, Status.TERMINATED),
+        Status.ACTIVE: (Status.EXPIRED, Status.TERMINATED),
+        Status.EXPIRED: (Status.ACTIVE,),
+        Status.TERMINATED: (),
+    }
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        related_name="agreements",
+    )
+    reference = models.CharField(_("reference"), max_length=50, unique=True)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    start_on = models.DateField(_("start date"))
+    end_on = models.DateField(_("end date"), null=True, blank=True)
+    renewal_notice_days = models.PositiveIntegerField(
+        _("renewal notice (days)"), default=60, validators=[MinValueValidator(0)]
+    )
+    pricing_tier = models.CharField(_("pricing tier"), max_length=50, blank=True)
+    terms = models.TextField(_("terms"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-start_on", "reference"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        permissions = [("transition_agreement", "Can change the agreement status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gt=models.F("start_on")),
+                name="agreement_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def clean(self) -> None:
+        super().clean()
+        if self.end_on and self.start_on and self.end_on <= self.start_on:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"end_on": _("The end date must be after the start date.")})
+
+    def renewal_due(self, as_of: dt.date | None = None) -> bool:
+        """Active, with an end date inside the renewal notice window (or already passed)."""
+        as_of = as_of or timezone.localdate()
+        return (
+            self.status == self.Status.ACTIVE
+            and self.end_on is not None
+            and self.end_on - dt.timedelta(days=self.renewal_notice_days) <= as_of
+        )
+
+
+class AgreementTarget(OrganisationOwned):
+    """One agreed KPI target of an agreement, as a structured row."""
+
+    organisation_field = "agreement__organisation"
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        YEAR = "year", _("Year")
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="targets"
+    )
+    metric = models.SlugField(_("metric"), max_length=60)
+    comparator = models.CharField(
+        _("comparator"), max_length=2, choices=[(">=", "≥"), ("<=", "≤")], default=">="
+    )
+    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    period = models.CharField(_("period"), max_length=10, choices=Period.choices,
+                              default=Period.YEAR)
+
+    class Meta:
+        ordering = ["metric"]
+        verbose_name = _("KPI target")
+        verbose_name_plural = _("KPI targets")
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "metric", "period"],
+                                    name="agreement_target_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.comparator} {self.target}"

@@ -1,0 +1,6 @@
+"""Pages of accord.partners."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "partners"
+urlpatterns: list = []
