@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from accord.core.api import BearerTokenAuth, SessionAuth, install_error_handlers
+from accord.accounts.auth import BearerTokenAuth
+from accord.core.api import SessionAuth, install_error_handlers
 
 api = NinjaAPI(
     title="Accord API",

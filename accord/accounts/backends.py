@@ -11,7 +11,10 @@ from accord.accounts.models import User
 
 class RoleBackend(ModelBackend):
     def authenticate(
-        self, request: Any, username: str | None = None, password: str | None = None,
+        self,
+        request: Any,
+        username: str | None = None,
+        password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
         email = (username or kwargs.get("email") or "").strip().lower()

@@ -38,7 +38,9 @@ class Role(models.Model):
     )
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices)
     permissions = models.JSONField(
-        _("permissions"), default=list, help_text=_('Permission names such as "partners.view_organisation".')
+        _("permissions"),
+        default=list,
+        help_text=_('Permission names such as "partners.view_organisation".'),
     )
 
     class Meta:
@@ -173,9 +175,9 @@ class User(AbstractBaseUser, OrganisationOwned):
         if self.access_scope == SCOPE_TERRITORY:
             territory_model = apps.get_model("partners", "Territory")
             territory_ids = territory_model.objects.within(self.territories.all()).values("pk")
-            return organisations.filter(
-                territory_assignments__territory__in=territory_ids
-            ).values("pk")
+            return organisations.filter(territory_assignments__territory__in=territory_ids).values(
+                "pk"
+            )
         if self.access_scope == SCOPE_ALL:
             return organisations.values("pk")
         return organisations.none().values("pk")

@@ -50,51 +50,97 @@ OWN_TOKENS = ["accounts.add_apitoken"]
 # code: (English name, for partners, scope, permissions)
 BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
     "administrator": (
-        "Administrator", False, "all",
-        VIEW_ALL + ORGANISATIONS_EDIT + AGREEMENTS_EDIT + TERRITORY_EDIT + USERS_ADMIN
-        + OWN_TOKENS + ["partners.delete_organisation", "partners.delete_agreement"],
+        "Administrator",
+        False,
+        "all",
+        VIEW_ALL
+        + ORGANISATIONS_EDIT
+        + AGREEMENTS_EDIT
+        + TERRITORY_EDIT
+        + USERS_ADMIN
+        + OWN_TOKENS
+        + ["partners.delete_organisation", "partners.delete_agreement"],
     ),
     "executive": ("Executive", False, "all", VIEW_ALL + OWN_TOKENS),
     "channel_manager": (
-        "Channel manager", False, "all",
-        VIEW_ALL + ORGANISATIONS_EDIT + AGREEMENTS_EDIT
-        + ["partners.add_territoryassignment", "partners.delete_territoryassignment"] + OWN_TOKENS,
+        "Channel manager",
+        False,
+        "all",
+        VIEW_ALL
+        + ORGANISATIONS_EDIT
+        + AGREEMENTS_EDIT
+        + ["partners.add_territoryassignment", "partners.delete_territoryassignment"]
+        + OWN_TOKENS,
     ),
     "partner_account_manager": (
-        "Partner account manager", False, "all",
-        VIEW_ALL + ["partners.change_organisation", "partners.add_contact",
-                    "partners.change_contact", "partners.delete_contact"]
-        + AGREEMENTS_EDIT + OWN_TOKENS,
+        "Partner account manager",
+        False,
+        "all",
+        VIEW_ALL
+        + [
+            "partners.change_organisation",
+            "partners.add_contact",
+            "partners.change_contact",
+            "partners.delete_contact",
+        ]
+        + AGREEMENTS_EDIT
+        + OWN_TOKENS,
     ),
     "regional_coordinator": (
-        "Regional coordinator", False, "territory",
-        VIEW_ALL + ["partners.change_organisation", "partners.add_contact",
-                    "partners.change_contact"] + OWN_TOKENS,
+        "Regional coordinator",
+        False,
+        "territory",
+        VIEW_ALL
+        + ["partners.change_organisation", "partners.add_contact", "partners.change_contact"]
+        + OWN_TOKENS,
     ),
     "commercial_manager": (
-        "Commercial manager", False, "all", VIEW_ALL + AGREEMENTS_EDIT + OWN_TOKENS,
+        "Commercial manager",
+        False,
+        "all",
+        VIEW_ALL + AGREEMENTS_EDIT + OWN_TOKENS,
     ),
     "service_delivery_manager": (
-        "Service-delivery manager", False, "all",
+        "Service-delivery manager",
+        False,
+        "all",
         VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + OWN_TOKENS,
     ),
     "transformation_manager": ("Transformation manager", False, "all", VIEW_ALL + OWN_TOKENS),
     "analyst": ("Analyst", False, "all", VIEW_ALL + OWN_TOKENS),
     "partner_admin": (
-        "Partner administrator", True, "organisation",
-        VIEW_ALL + ["partners.change_organisation", "partners.add_contact",
-                    "partners.change_contact", "partners.delete_contact"]
-        + USERS_ADMIN + OWN_TOKENS,
+        "Partner administrator",
+        True,
+        "organisation",
+        VIEW_ALL
+        + [
+            "partners.change_organisation",
+            "partners.add_contact",
+            "partners.change_contact",
+            "partners.delete_contact",
+        ]
+        + USERS_ADMIN
+        + OWN_TOKENS,
     ),
     "partner_sales": (
-        "Partner sales", True, "organisation",
+        "Partner sales",
+        True,
+        "organisation",
         VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + OWN_TOKENS,
     ),
     "partner_viewer": (
-        "Partner viewer", True, "organisation",
-        ["partners.view_organisation", "partners.view_contact", "partners.view_agreement",
-         "partners.view_agreementtarget",
-         "partners.view_territory", "partners.view_territoryassignment"] + OWN_TOKENS,
+        "Partner viewer",
+        True,
+        "organisation",
+        [
+            "partners.view_organisation",
+            "partners.view_contact",
+            "partners.view_agreement",
+            "partners.view_agreementtarget",
+            "partners.view_territory",
+            "partners.view_territoryassignment",
+        ]
+        + OWN_TOKENS,
     ),
 }
 

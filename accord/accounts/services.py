@@ -37,9 +37,13 @@ def _resolve_roles(organisation: Organisation, codes: Iterable[str]) -> list[Rol
         raise ValidationError({"roles": [_("Unknown role: %s") % ", ".join(sorted(missing))]})
     wrong = [r.code for r in roles if r.for_partners == organisation.is_vendor]
     if wrong:
-        raise ValidationError({"roles": [
-            _("These roles do not fit this organisation's users: %s") % ", ".join(wrong)
-        ]})
+        raise ValidationError(
+            {
+                "roles": [
+                    _("These roles do not fit this organisation's users: %s") % ", ".join(wrong)
+                ]
+            }
+        )
     return roles
 
 
@@ -56,8 +60,12 @@ def _set_roles(actor: Any, user: User, roles: list[Role]) -> None:
         user.__dict__.pop("role_list", None)
         user.__dict__.pop("permission_set", None)
         user.__dict__.pop("access_scope", None)
-        record(actor=actor, obj=user, action=AuditEntry.Action.UPDATE,
-               changes={"roles": [before, after]})
+        record(
+            actor=actor,
+            obj=user,
+            action=AuditEntry.Action.UPDATE,
+            changes={"roles": [before, after]},
+        )
 
 
 def _set_territories(actor: Any, user: User, territories: Iterable[Territory]) -> None:
@@ -66,14 +74,22 @@ def _set_territories(actor: Any, user: User, territories: Iterable[Territory]) -
     after = sorted(t.code for t in territories)
     if before != after:
         user.territories.set(territories)
-        record(actor=actor, obj=user, action=AuditEntry.Action.UPDATE,
-               changes={"territories": [before, after]})
+        record(
+            actor=actor,
+            obj=user,
+            action=AuditEntry.Action.UPDATE,
+            changes={"territories": [before, after]},
+        )
 
 
 @transaction.atomic(durable=True)
 def create_user(
-    *, actor: Any, organisation: Organisation, data: Mapping[str, Any],
-    roles: Iterable[str] = (), password: str | None = None,
+    *,
+    actor: Any,
+    organisation: Organisation,
+    data: Mapping[str, Any],
+    roles: Iterable[str] = (),
+    password: str | None = None,
     territories: Iterable[Territory] = (),
 ) -> User:
     ensure_permitted(actor, "view", organisation)
@@ -98,7 +114,11 @@ def create_user(
 
 @transaction.atomic(durable=True)
 def update_user(
-    *, actor: Any, user: User, data: Mapping[str, Any], roles: Iterable[str] | None = None,
+    *,
+    actor: Any,
+    user: User,
+    data: Mapping[str, Any],
+    roles: Iterable[str] | None = None,
     territories: Iterable[Territory] | None = None,
 ) -> User:
     ensure_permitted(actor, "change", user)
@@ -138,11 +158,16 @@ def create_api_token(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
     prefix, raw = ApiToken.generate()
-    token = ApiToken(user=user, name=name[:100], prefix=prefix, key_hash=hash_token(raw),
-                     expires_at=expires_at)
+    token = ApiToken(
+        user=user, name=name[:100], prefix=prefix, key_hash=hash_token(raw), expires_at=expires_at
+    )
     token.save()
-    record(actor=actor, obj=token, action=AuditEntry.Action.CREATE,
-           changes={"name": [None, token.name], "user": [None, user.email]})
+    record(
+        actor=actor,
+        obj=token,
+        action=AuditEntry.Action.CREATE,
+        changes={"name": [None, token.name], "user": [None, user.email]},
+    )
     return token, raw
 
 
@@ -153,8 +178,12 @@ def revoke_api_token(*, actor: Any, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record(actor=actor, obj=token, action=AuditEntry.Action.REVOKE,
-               changes={"revoked_at": [None, token.revoked_at.isoformat()]})
+        record(
+            actor=actor,
+            obj=token,
+            action=AuditEntry.Action.REVOKE,
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
     return token
 
 
@@ -166,9 +195,12 @@ def authenticate_token(raw: str) -> User | None:
     parts = (raw or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != "acc":
         return None
-    token = ApiToken.objects.usable().select_related("user__organisation").filter(
-        prefix=parts[1]
-    ).first()
+    token = (
+        ApiToken.objects.usable()
+        .select_related("user__organisation")
+        .filter(prefix=parts[1])
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.key_hash, hash_token(raw.strip())):
         return None
     now = timezone.now()

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security import APIKeyCookie
 
 from accord.core.errors import InvalidTransition
 
@@ -23,18 +23,6 @@ class ErrorOut(Schema):
     error: str
     detail: str
     fields: dict[str, list[str]] = {}
-
-
-class BearerTokenAuth(HttpBearer):
-    openapi_description = "An API token: `Authorization: Bearer acc_...`"
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from accord.accounts.services import authenticate_token
-
-        user = authenticate_token(token)
-        if user is not None:
-            request.user = user
-        return user
 
 
 class SessionAuth(APIKeyCookie):
@@ -50,7 +38,11 @@ class SessionAuth(APIKeyCookie):
 
 
 def error_response(
-    api: NinjaAPI, request: HttpRequest, status: int, error: str, detail: str,
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    error: str,
+    detail: str,
     fields: dict[str, list[str]] | None = None,
 ) -> HttpResponse:
     return api.create_response(
@@ -77,13 +69,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
             loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "payload")]
             key = ".".join(loc[1:] if loc and loc[0] in ("query", "path") else loc) or "request"
             fields.setdefault(key, []).append(str(item.get("msg", "invalid")))
-        return error_response(api, request, 422, "invalid_request",
-                              "The request is not valid.", fields)
+        return error_response(
+            api, request, 422, "invalid_request", "The request is not valid.", fields
+        )
 
     @api.exception_handler(InvalidTransition)
     def _invalid_transition(request: HttpRequest, exc: InvalidTransition) -> HttpResponse:
-        return error_response(api, request, 409, "invalid_transition", exc.messages[0],
-                              {"status": exc.messages})
+        return error_response(
+            api, request, 409, "invalid_transition", exc.messages[0], {"status": exc.messages}
+        )
 
     @api.exception_handler(ValidationError)
     def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -99,13 +93,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return error_response(api, request, 403, "forbidden",
-                              "You are not allowed to do this.")
+        return error_response(api, request, 403, "forbidden", "You are not allowed to do this.")
 
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = error_response(api, request, 401, "unauthenticated",
-                                  "Authentication required.")
+        response = error_response(api, request, 401, "unauthenticated", "Authentication required.")
         response["WWW-Authenticate"] = "Bearer"
         return response
 

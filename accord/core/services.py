@@ -25,17 +25,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, list | tuple | set):
-        return sorted(_plain(v) for v in value) if isinstance(value, set) else [
-            _plain(v) for v in value
-        ]
+        return (
+            sorted(_plain(v) for v in value)
+            if isinstance(value, set)
+            else [_plain(v) for v in value]
+        )
     return value
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """Concrete field values of ``obj`` (foreign keys as ids) keyed by field name."""
-    names = fields or [
-        f.name for f in obj._meta.concrete_fields if not f.primary_key
-    ]
+    names = fields or [f.name for f in obj._meta.concrete_fields if not f.primary_key]
     values: dict[str, Any] = {}
     for name in names:
         field = obj._meta.get_field(name)
@@ -47,9 +47,7 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{field: [before, after]}`` for every field whose value changed."""
     return {
-        name: [before.get(name), after[name]]
-        for name in after
-        if before.get(name) != after[name]
+        name: [before.get(name), after[name]] for name in after if before.get(name) != after[name]
     }
 
 

@@ -10,25 +10,38 @@ from django.utils.translation import gettext as _
 def _error(request: HttpRequest, status: int, code: str, title: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"error": code, "detail": message, "fields": {}}, status=status)
-    return render(request, "error.html", {"status": status, "title": title, "message": message},
-                  status=status)
+    return render(
+        request, "error.html", {"status": status, "title": title, "message": message}, status=status
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 404, "not_found", _("Not found"),
-                  _("There is nothing here, or you do not have access to it."))
+    return _error(
+        request,
+        404,
+        "not_found",
+        _("Not found"),
+        _("There is nothing here, or you do not have access to it."),
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 403, "forbidden", _("Not allowed"),
-                  _("Your role does not allow this action."))
+    return _error(
+        request, 403, "forbidden", _("Not allowed"), _("Your role does not allow this action.")
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 400, "bad_request", _("Bad request"),
-                  _("The request could not be understood."))
+    return _error(
+        request, 400, "bad_request", _("Bad request"), _("The request could not be understood.")
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, "server_error", _("Something went wrong"),
-                  _("The error has been logged. Please try again."))
+    return _error(
+        request,
+        500,
+        "server_error",
+        _("Something went wrong"),
+        _("The error has been logged. Please try again."),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q, Value
@@ -22,19 +23,31 @@ currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 421
 country_validator = RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter ISO 3166 country code."))
 
 
-def move_subtree(
-    model: type[models.Model], old_prefix: str, new_prefix: str, depth_shift: int | None = None
-) -> None:
-    """Re-root every descendant's materialised path in one UPDATE."""
-    updates: dict[str, Any] = {
-        "path": Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1),
-                       output_field=models.CharField())
-    }
-    if depth_shift:
-        updates["depth"] = models.F("depth") + depth_shift
-    model._default_manager.filter(path__startswith=old_prefix).exclude(path=new_prefix).update(
-        **updates
-    )
+def creates_cycle(node: Any) -> bool:
+    """Whether ``node``'s parent is the node itself or one of its descendants."""
+    if not (node.pk and node.parent_id):
+        return False
+    return node.parent_id == node.pk or bool(node.path and node.parent.path.startswith(node.path))
+
+
+def sync_tree_path(node: Any) -> None:
+    """After saving a tree node, set its materialised path and re-root its subtree.
+
+    The path is ``/<root id>/.../<own id>/``; "this node and everything below it" is then
+    one indexed prefix match. A move rewrites every descendant in one UPDATE.
+    """
+    expected = f"{node.parent.path if node.parent_id else '/'}{node.pk}/"
+    if node.path == expected:
+        return
+    old, node.path = node.path, expected
+    manager = type(node)._base_manager
+    manager.filter(pk=node.pk).update(path=expected)
+    if old:
+        manager.filter(path__startswith=old).update(
+            path=Concat(
+                Value(expected), Substr("path", len(old) + 1), output_field=models.CharField()
+            )
+        )
 
 
 class Tag(models.Model):
@@ -54,8 +67,12 @@ class OrganisationQuerySet(RestrictedQuerySet):
         """The vendor's own organisation, created on first use."""
         vendor = self.filter(is_vendor=True).first()
         if vendor is None:
-            vendor = Organisation(name="Accord Vendor", kind=Organisation.Kind.VENDOR,
-                                  status=Organisation.Status.ACTIVE, is_vendor=True)
+            vendor = Organisation(
+                name="Accord Vendor",
+                kind=Organisation.Kind.VENDOR,
+                status=Organisation.Status.ACTIVE,
+                is_vendor=True,
+            )
             vendor.save()
         return vendor
 
@@ -123,7 +140,10 @@ class Organisation(OrganisationOwned):
     # it" is one indexed prefix match, whatever the depth.
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     external_key = models.CharField(
-        _("external key"), max_length=100, blank=True, help_text=_("The key used in source systems.")
+        _("external key"),
+        max_length=100,
+        blank=True,
+        help_text=_("The key used in source systems."),
     )
     tax_id = models.CharField(_("tax / registration id"), max_length=50, blank=True, db_index=True)
     website_domain = models.CharField(
@@ -157,7 +177,8 @@ class Organisation(OrganisationOwned):
                 fields=["is_vendor"], condition=Q(is_vendor=True), name="one_vendor_organisation"
             ),
             models.UniqueConstraint(
-                fields=["external_key"], condition=~Q(external_key=""),
+                fields=["external_key"],
+                condition=~Q(external_key=""),
                 name="organisation_external_key_unique",
             ),
             models.CheckConstraint(
@@ -184,32 +205,23 @@ class Organisation(OrganisationOwned):
     def clean(self) -> None:
         super().clean()
         self.website_domain = self.website_domain.strip().lower()
-        if self.parent_id and self.pk:
-            if self.parent_id == self.pk or (
-                self.path and self.parent and self.parent.path.startswith(self.path)
-            ):
-                from django.core.exceptions import ValidationError
-
-                raise ValidationError(
-                    {"parent": _("An organisation cannot sit below itself or its own children.")}
-                )
+        if creates_cycle(self):
+            raise ValidationError(
+                {"parent": _("An organisation cannot sit below itself or its own children.")}
+            )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
-        expected = f"{self.parent.path if self.parent else '/'}{self.pk}/"
-        if self.path != expected:
-            old = self.path
-            self.path = expected
-            type(self).objects.filter(pk=self.pk).update(path=expected)
-            if old:
-                move_subtree(type(self), old, expected)
+        sync_tree_path(self)
 
 
 class Contact(OrganisationOwned):
     """A person at an organisation the vendor talks to (not necessarily a user)."""
 
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
         related_name="contacts",
     )
     full_name = models.CharField(_("full name"), max_length=150)
@@ -252,11 +264,14 @@ class Territory(models.Model):
     name = models.CharField(_("name"), max_length=150)
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
-    depth = models.PositiveSmallIntegerField(editable=False, default=0)
 
     objects = RestrictedManager.from_queryset(TerritoryQuerySet)()
 
@@ -267,6 +282,10 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        sync_tree_path(self)
 
     @classmethod
     def restrict_rows(
@@ -283,41 +302,35 @@ class Territory(models.Model):
     def owner_organisation_id(self) -> None:
         return None
 
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
     def ancestors(self) -> models.QuerySet:
+        """The territories above this one, root first."""
         ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
-        return Territory.objects.filter(pk__in=ids).order_by("depth")
+        return Territory.objects.filter(pk__in=ids).order_by("path")
 
     def clean(self) -> None:
         super().clean()
-        if self.parent_id and self.pk and self.parent and self.path and (
-            self.parent.path.startswith(self.path)
-        ):
-            from django.core.exceptions import ValidationError
-
+        if creates_cycle(self):
             raise ValidationError(
                 {"parent": _("A territory cannot sit below itself or its own children.")}
             )
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        expected = f"{self.parent.path if self.parent else '/'}{self.pk}/"
-        if self.path != expected:
-            old, self.path = self.path, expected
-            self.depth = expected.count("/") - 2
-            type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
-            if old:
-                move_subtree(type(self), old, expected, depth_shift=self.depth - (old.count("/") - 2))
-
 
 class TerritoryAssignment(OrganisationOwned):
     """An organisation's right to a territory: exclusive (it alone) or shared."""
 
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
         related_name="territory_assignments",
     )
     territory = models.ForeignKey(
-        Territory, verbose_name=_("territory"), on_delete=models.CASCADE,
+        Territory,
+        verbose_name=_("territory"),
+        on_delete=models.CASCADE,
         related_name="assignments",
     )
     exclusive = models.BooleanField(_("exclusive"), default=False)
@@ -332,7 +345,8 @@ class TerritoryAssignment(OrganisationOwned):
                 fields=["organisation", "territory"], name="territory_assignment_unique"
             ),
             models.UniqueConstraint(
-                fields=["territory"], condition=Q(exclusive=True),
+                fields=["territory"],
+                condition=Q(exclusive=True),
                 name="one_exclusive_holder_per_territory",
             ),
         ]
@@ -366,7 +380,9 @@ class Agreement(OrganisationOwned):
     }
 
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE,
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
         related_name="agreements",
     )
     reference = models.CharField(_("reference"), max_length=50, unique=True)
@@ -401,8 +417,6 @@ class Agreement(OrganisationOwned):
     def clean(self) -> None:
         super().clean()
         if self.end_on and self.start_on and self.end_on <= self.start_on:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"end_on": _("The end date must be after the start date.")})
 
     def renewal_due(self, as_of: dt.date | None = None) -> bool:
@@ -434,16 +448,18 @@ class AgreementTarget(OrganisationOwned):
     )
     target = models.DecimalField(_("target"), max_digits=18, decimal_places=4)
     unit = models.CharField(_("unit"), max_length=20, blank=True)
-    period = models.CharField(_("period"), max_length=10, choices=Period.choices,
-                              default=Period.YEAR)
+    period = models.CharField(
+        _("period"), max_length=10, choices=Period.choices, default=Period.YEAR
+    )
 
     class Meta:
         ordering = ["metric"]
         verbose_name = _("KPI target")
         verbose_name_plural = _("KPI targets")
         constraints = [
-            models.UniqueConstraint(fields=["agreement", "metric", "period"],
-                                    name="agreement_target_unique")
+            models.UniqueConstraint(
+                fields=["agreement", "metric", "period"], name="agreement_target_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -35,8 +35,21 @@ from accord.partners.models import (
 
 ORGANISATION_FIELDS = frozenset(
     {
-        "name", "legal_name", "kind", "parent", "external_key", "tax_id", "website_domain",
-        "email", "phone", "street", "city", "region", "postal_code", "country", "currency",
+        "name",
+        "legal_name",
+        "kind",
+        "parent",
+        "external_key",
+        "tax_id",
+        "website_domain",
+        "email",
+        "phone",
+        "street",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "currency",
     }
 )
 
@@ -60,8 +73,12 @@ def _set_tags(actor: Any, organisation: Organisation, names: Iterable[str]) -> N
         return
     tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
     organisation.tags.set(tags)
-    record(actor=actor, obj=organisation, action=AuditEntry.Action.UPDATE,
-           changes={"tags": [before, wanted]})
+    record(
+        actor=actor,
+        obj=organisation,
+        action=AuditEntry.Action.UPDATE,
+        changes={"tags": [before, wanted]},
+    )
 
 
 @transaction.atomic(durable=True)
@@ -80,7 +97,10 @@ def create_organisation(
 
 @transaction.atomic(durable=True)
 def update_organisation(
-    *, actor: Any, organisation: Organisation, data: Mapping[str, Any],
+    *,
+    actor: Any,
+    organisation: Organisation,
+    data: Mapping[str, Any],
     tags: Iterable[str] | None = None,
 ) -> Organisation:
     ensure_permitted(actor, "change", organisation)
@@ -110,17 +130,26 @@ def transition_organisation(
     if status not in locked.allowed_transitions():
         raise InvalidTransition(
             _("%(name)s cannot go from %(current)s to %(requested)s.")
-            % {"name": locked.name, "current": locked.get_status_display(),
-               "requested": Organisation.Status(status).label
-               if status in Organisation.Status.values else status},
+            % {
+                "name": locked.name,
+                "current": locked.get_status_display(),
+                "requested": Organisation.Status(status).label
+                if status in Organisation.Status.values
+                else status,
+            },
             current=locked.status,
             requested=status,
         )
     before = locked.status
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
-    record(actor=actor, obj=locked, action=AuditEntry.Action.TRANSITION,
-           changes={"status": [before, status]}, reason=reason)
+    record(
+        actor=actor,
+        obj=locked,
+        action=AuditEntry.Action.TRANSITION,
+        changes={"status": [before, status]},
+        reason=reason,
+    )
     organisation.status = status
     return locked
 
@@ -195,8 +224,10 @@ def assign_territory(
     ensure_permitted(actor, "view", organisation)
     ensure_permitted(actor, "view", territory)
     ensure_model_permitted(actor, "add", TerritoryAssignment)
-    others = TerritoryAssignment.objects.select_for_update().filter(territory=territory).exclude(
-        organisation=organisation
+    others = (
+        TerritoryAssignment.objects.select_for_update()
+        .filter(territory=territory)
+        .exclude(organisation=organisation)
     )
     holder = others.filter(exclusive=True).select_related("organisation").first()
     if holder:
@@ -221,27 +252,39 @@ def assign_territory(
                     organisation=organisation, territory=territory, exclusive=exclusive
                 )
                 assignment.save()
-                record(actor=actor, obj=assignment, action=AuditEntry.Action.ASSIGN,
-                       changes={"territory": [None, territory.code],
-                                "exclusive": [None, exclusive]})
+                record(
+                    actor=actor,
+                    obj=assignment,
+                    action=AuditEntry.Action.ASSIGN,
+                    changes={"territory": [None, territory.code], "exclusive": [None, exclusive]},
+                )
             elif assignment.exclusive != exclusive:
                 before = assignment.exclusive
                 assignment.exclusive = exclusive
                 assignment.save(update_fields=["exclusive"])
-                record(actor=actor, obj=assignment, action=AuditEntry.Action.UPDATE,
-                       changes=diff({"exclusive": before}, {"exclusive": exclusive}))
+                record(
+                    actor=actor,
+                    obj=assignment,
+                    action=AuditEntry.Action.UPDATE,
+                    changes=diff({"exclusive": before}, {"exclusive": exclusive}),
+                )
     except IntegrityError as error:
         # Another transaction took the territory exclusively between our check and insert.
-        raise Conflict(_("The territory was just assigned exclusively elsewhere."),
-                       field="territory") from error
+        raise Conflict(
+            _("The territory was just assigned exclusively elsewhere."), field="territory"
+        ) from error
     return assignment
 
 
 @transaction.atomic(durable=True)
 def unassign_territory(*, actor: Any, assignment: TerritoryAssignment) -> None:
     ensure_permitted(actor, "delete", assignment)
-    record(actor=actor, obj=assignment, action=AuditEntry.Action.UNASSIGN,
-           changes={"territory": [assignment.territory.code, None]})
+    record(
+        actor=actor,
+        obj=assignment,
+        action=AuditEntry.Action.UNASSIGN,
+        changes={"territory": [assignment.territory.code, None]},
+    )
     assignment.delete()
 
 
@@ -252,7 +295,9 @@ AGREEMENT_FIELDS = frozenset(
 TARGET_FIELDS = ("metric", "comparator", "target", "unit", "period")
 
 
-def _replace_targets(actor: Any, agreement: Agreement, targets: Iterable[Mapping[str, Any]]) -> None:
+def _replace_targets(
+    actor: Any, agreement: Agreement, targets: Iterable[Mapping[str, Any]]
+) -> None:
     wanted = [dict(t) for t in targets]
     for row in wanted:
         _check_fields(row, frozenset(TARGET_FIELDS))
@@ -262,8 +307,13 @@ def _replace_targets(actor: Any, agreement: Agreement, targets: Iterable[Mapping
 
     def rows(qs: Iterable[AgreementTarget]) -> list[dict[str, Any]]:
         return [
-            {"metric": t.metric, "comparator": t.comparator, "target": str(t.target),
-             "unit": t.unit, "period": t.period}
+            {
+                "metric": t.metric,
+                "comparator": t.comparator,
+                "target": str(t.target),
+                "unit": t.unit,
+                "period": t.period,
+            }
             for t in qs
         ]
 
@@ -277,13 +327,20 @@ def _replace_targets(actor: Any, agreement: Agreement, targets: Iterable[Mapping
     AgreementTarget.objects.bulk_create(created)
     after = rows(agreement.targets.all())
     if before != after:
-        record(actor=actor, obj=agreement, action=AuditEntry.Action.UPDATE,
-               changes={"targets": [before, after]})
+        record(
+            actor=actor,
+            obj=agreement,
+            action=AuditEntry.Action.UPDATE,
+            changes={"targets": [before, after]},
+        )
 
 
 @transaction.atomic(durable=True)
 def create_agreement(
-    *, actor: Any, organisation: Organisation, data: Mapping[str, Any],
+    *,
+    actor: Any,
+    organisation: Organisation,
+    data: Mapping[str, Any],
     targets: Iterable[Mapping[str, Any]] = (),
 ) -> Agreement:
     ensure_permitted(actor, "view", organisation)
@@ -296,7 +353,10 @@ def create_agreement(
 
 @transaction.atomic(durable=True)
 def update_agreement(
-    *, actor: Any, agreement: Agreement, data: Mapping[str, Any],
+    *,
+    actor: Any,
+    agreement: Agreement,
+    data: Mapping[str, Any],
     targets: Iterable[Mapping[str, Any]] | None = None,
 ) -> Agreement:
     ensure_permitted(actor, "change", agreement)
@@ -317,12 +377,18 @@ def transition_agreement(
         raise InvalidTransition(
             _("The agreement cannot go from %(current)s to %(requested)s.")
             % {"current": locked.get_status_display(), "requested": status},
-            current=locked.status, requested=status,
+            current=locked.status,
+            requested=status,
         )
     before = locked.status
     locked.status = status
     locked.save(update_fields=["status"])
-    record(actor=actor, obj=locked, action=AuditEntry.Action.TRANSITION,
-           changes={"status": [before, status]}, reason=reason)
+    record(
+        actor=actor,
+        obj=locked,
+        action=AuditEntry.Action.TRANSITION,
+        changes={"status": [before, status]},
+        reason=reason,
+    )
     agreement.status = status
     return locked

@@ -1,0 +1,174 @@
+"""The access chokepoint: who sees which rows of every organisation-owned model."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.accounts.models import ApiToken, User
+from accord.accounts.services import create_api_token
+from accord.core.models import AuditEntry
+from accord.partners import services
+from accord.partners.models import (
+    Agreement,
+    AgreementTarget,
+    Contact,
+    Organisation,
+    Territory,
+    TerritoryAssignment,
+)
+from tests.factories import AgreementFactory, ContactFactory, OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(queryset) -> set[str]:
+    return {str(obj) for obj in queryset}
+
+
+@pytest.fixture
+def network(partner_a, partner_a_child, partner_b, vendor_admin):
+    """Contacts, agreements and audit rows on both partners, written through services."""
+    for org in (partner_a, partner_a_child, partner_b):
+        services.create_contact(
+            actor=vendor_admin, organisation=org, data={"full_name": f"Contact of {org.name}"}
+        )
+        services.create_agreement(
+            actor=vendor_admin,
+            organisation=org,
+            data={
+                "reference": f"AGR-{org.pk}",
+                "type": "reseller",
+                "start_on": "2026-01-01",
+                "end_on": "2027-01-01",
+            },
+            targets=[{"metric": "revenue", "target": "1000"}],
+        )
+    return partner_a, partner_a_child, partner_b
+
+
+def test_partner_sees_own_organisation_and_children_only(network, partner_a_user):
+    partner_a, child, _ = network
+    visible = Organisation.objects.restrict(partner_a_user, "view")
+    assert names(visible) == {partner_a.name, child.name}
+    assert names(Contact.objects.restrict(partner_a_user, "view")) == {
+        f"Contact of {partner_a.name}",
+        f"Contact of {child.name}",
+    }
+    assert names(Agreement.objects.restrict(partner_a_user, "view")) == {
+        f"AGR-{partner_a.pk}",
+        f"AGR-{child.pk}",
+    }
+    assert AgreementTarget.objects.restrict(partner_a_user, "view").count() == 2
+    audited = set(
+        AuditEntry.objects.restrict(partner_a_user, "view").values_list(
+            "organisation_id", flat=True
+        )
+    )
+    assert audited == {partner_a.pk, child.pk}
+
+
+def test_other_partner_sees_nothing_of_partner_a(network, partner_b_user):
+    _, _, partner_b = network
+    assert names(Organisation.objects.restrict(partner_b_user, "view")) == {partner_b.name}
+    assert names(Contact.objects.restrict(partner_b_user, "view")) == {
+        f"Contact of {partner_b.name}"
+    }
+
+
+def test_child_organisation_user_does_not_see_parent(network):
+    _, child, _ = network
+    user = UserFactory(organisation=child, roles=["partner_admin"])
+    user = User.objects.get(pk=user.pk)
+    assert names(Organisation.objects.restrict(user, "view")) == {child.name}
+
+
+def test_vendor_staff_see_everything(network, analyst, vendor):
+    assert Organisation.objects.restrict(analyst, "view").count() == Organisation.objects.count()
+    assert Contact.objects.restrict(analyst, "view").count() == 3
+
+
+def test_read_only_roles_cannot_change(network, analyst, partner_a_viewer):
+    assert not Organisation.objects.restrict(analyst, "change").exists()
+    assert not Contact.objects.restrict(partner_a_viewer, "change").exists()
+    assert Contact.objects.restrict(partner_a_viewer, "view").count() == 2
+
+
+def test_regional_coordinator_sees_organisations_in_their_territories(
+    network, regional_coordinator, east
+):
+    partner_a, _, partner_b = network
+    sub = Territory.objects.create(code="cn-sh", name="上海市", level="city", parent=east)
+    deeper = OrganisationFactory(name="Shanghai Dealer")
+    TerritoryAssignment.objects.create(organisation=deeper, territory=sub)
+    visible = names(Organisation.objects.restrict(regional_coordinator, "view"))
+    # East China and its sub-territories, not Bravo (no territory) and not the vendor.
+    assert visible == {partner_a.name, deeper.name}
+    assert names(Territory.objects.restrict(regional_coordinator, "view")) == {east.name, sub.name}
+
+
+def test_partner_sees_only_assigned_territories(partner_a_user, partner_b_user, east):
+    assert names(Territory.objects.restrict(partner_a_user, "view")) == {east.name}
+    assert not Territory.objects.restrict(partner_b_user, "view").exists()
+
+
+def test_partner_role_never_reaches_beyond_own_organisation(partner_b):
+    """Even a vendor role given to a partner user stays inside their organisation."""
+    user = UserFactory(organisation=partner_b, roles=["administrator"])
+    user = User.objects.get(pk=user.pk)
+    assert names(Organisation.objects.restrict(user, "view")) == {partner_b.name}
+
+
+def test_anonymous_inactive_and_roleless_users_see_nothing(network, vendor):
+    from django.contrib.auth.models import AnonymousUser
+
+    roleless = User.objects.get(pk=UserFactory(organisation=vendor).pk)
+    inactive = User.objects.get(
+        pk=UserFactory(organisation=vendor, roles=["analyst"], is_active=False).pk
+    )
+    for user in (None, AnonymousUser(), roleless, inactive):
+        assert not Organisation.objects.restrict(user, "view").exists()
+
+
+def test_tokens_are_restricted_to_the_owning_organisation(partner_a_user, partner_b_user):
+    create_api_token(actor=partner_a_user, user=partner_a_user, name="a")
+    create_api_token(actor=partner_b_user, user=partner_b_user, name="b")
+    assert names(ApiToken.objects.restrict(partner_a_user, "view")) == {
+        str(t) for t in ApiToken.objects.filter(user=partner_a_user)
+    }
+
+
+def test_users_are_restricted_to_the_owning_organisation(partner_a_user, partner_b_user):
+    assert set(User.objects.restrict(partner_a_user, "view")) == {partner_a_user}
+
+
+def test_every_organisation_owned_model_is_covered():
+    """A new organisation-owned model must be added to this file's tests."""
+    from django.apps import apps
+
+    from accord.core.models import OrganisationOwned
+
+    owned = {m for m in apps.get_models() if issubclass(m, OrganisationOwned)}
+    covered = {
+        Organisation,
+        Contact,
+        Agreement,
+        AgreementTarget,
+        TerritoryAssignment,
+        AuditEntry,
+        User,
+        ApiToken,
+    }
+    assert owned == covered
+
+
+def test_contact_factory_rows_follow_their_organisation(partner_a_user, partner_b):
+    ContactFactory(organisation=partner_b)
+    AgreementFactory(organisation=partner_b)
+    assert (
+        not Contact.objects.restrict(partner_a_user, "view").filter(organisation=partner_b).exists()
+    )
+    assert (
+        not Agreement.objects.restrict(partner_a_user, "view")
+        .filter(organisation=partner_b)
+        .exists()
+    )
