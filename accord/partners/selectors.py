@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
 from accord.core.errors import Http404, PermissionDenied
 from accord.core.models import AuditEntry
@@ -228,3 +230,203 @@ def organisation_history(
         .select_related("content_type")
         .order_by("-at", "-pk")
     )
+
+
+# -- API reads: filtered lists and details with everything their schemas show ------
+API_ORGANISATION_SORTS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "created_at": ("created_at", "pk"),
+    "-created_at": ("-created_at", "-pk"),
+    "status": ("status", "name", "pk"),
+    "-status": ("-status", "name", "pk"),
+}
+
+
+def _organisation_rows(user: Any) -> models.QuerySet[Organisation]:
+    """Visible organisations with their tags and visible territory assignments prefetched."""
+    assignments = (
+        TerritoryAssignment.objects.restrict(user, "view")
+        .select_related("territory")
+        .order_by("territory__path", "pk")
+    )
+    return Organisation.objects.restrict(user, "view").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("territory_assignments", queryset=assignments),
+    )
+
+
+def search_organisations(
+    user: Any,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    parent: int | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: str = "name",
+) -> models.QuerySet[Organisation]:
+    """The API's organisation list: visible rows, filtered, searched and sorted."""
+    queryset = _organisation_rows(user)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if status:
+        queryset = queryset.filter(status=status)
+    if country:
+        queryset = queryset.filter(country=country.upper())
+    if parent is not None:
+        queryset = queryset.filter(parent_id=parent)
+    if tag:
+        queryset = queryset.filter(tags__name=tag)
+    if q:
+        condition = Q()
+        for name in ("name", "legal_name", "tax_id", "website_domain", "city"):
+            condition |= Q(**{f"{name}__icontains": q})
+        queryset = queryset.filter(condition)
+    return queryset.order_by(*API_ORGANISATION_SORTS.get(sort, API_ORGANISATION_SORTS["name"]))
+
+
+def get_organisation_detail(user: Any, pk: int) -> Organisation:
+    """One visible organisation with what its API schema shows, else 404."""
+    return get_restricted(_organisation_rows(user), user, pk)
+
+
+def find_organisation(user: Any, pk: int | None) -> Organisation | None:
+    """The visible organisation ``pk`` referenced from a request body, else None."""
+    if pk is None:
+        return None
+    return Organisation.objects.restrict(user, "view").filter(pk=pk).first()
+
+
+def search_contacts(
+    user: Any, *, organisation: int | None = None, q: str | None = None
+) -> models.QuerySet[Contact]:
+    queryset = Contact.objects.restrict(user, "view")
+    if organisation is not None:
+        queryset = queryset.filter(organisation_id=organisation)
+    if q:
+        queryset = queryset.filter(
+            Q(full_name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(job_title__icontains=q)
+            | Q(phone__icontains=q)
+        )
+    return queryset.order_by("organisation_id", "-is_primary", "full_name", "pk")
+
+
+def search_territories(
+    user: Any, *, parent: int | None = None, level: str | None = None, q: str | None = None
+) -> models.QuerySet[Territory]:
+    queryset = Territory.objects.restrict(user, "view")
+    if parent is not None:
+        queryset = queryset.filter(parent_id=parent)
+    if level:
+        queryset = queryset.filter(level=level)
+    if q:
+        queryset = queryset.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    return queryset.order_by("path", "pk")
+
+
+def find_territory(user: Any, pk: int | None) -> Territory | None:
+    """The visible territory ``pk`` referenced from a request body, else None."""
+    if pk is None:
+        return None
+    return Territory.objects.restrict(user, "view").filter(pk=pk).first()
+
+
+def find_territories_by_code(user: Any, codes: list[str]) -> tuple[list[Territory], list[str]]:
+    """The visible territories with these codes, and the codes not found among them."""
+    found = list(Territory.objects.restrict(user, "view").filter(code__in=set(codes)))
+    missing = sorted(set(codes) - {t.code for t in found})
+    return found, missing
+
+
+def search_assignments(
+    user: Any, *, organisation: int | None = None, territory: int | None = None
+) -> models.QuerySet[TerritoryAssignment]:
+    queryset = TerritoryAssignment.objects.restrict(user, "view").select_related(
+        "organisation", "territory"
+    )
+    if organisation is not None:
+        queryset = queryset.filter(organisation_id=organisation)
+    if territory is not None:
+        queryset = queryset.filter(territory_id=territory)
+    return queryset.order_by("territory__path", "organisation__name", "pk")
+
+
+def find_assignment(
+    user: Any, organisation: Organisation, territory: Territory
+) -> TerritoryAssignment | None:
+    """The visible assignment of ``territory`` to ``organisation``, if there is one."""
+    return (
+        TerritoryAssignment.objects.restrict(user, "view")
+        .filter(organisation=organisation, territory=territory)
+        .first()
+    )
+
+
+class DaysUntil(models.Func):
+    """Whole days from a date to a date column; never overflows, whatever the dates."""
+
+    output_field = models.IntegerField()
+    template = "CAST(julianday(%(expressions)s) AS INTEGER)"
+    arg_joiner = ") - julianday("
+
+    def __init__(self, column: str, as_of: dt.date) -> None:
+        super().__init__(column, models.Value(as_of, output_field=models.DateField()))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # date - date is an integer number of days in PostgreSQL.
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+
+
+def renewal_due_condition() -> Q:
+    """Active agreements whose end date is inside their renewal notice window (or past).
+
+    Needs the ``days_to_end`` annotation (``DaysUntil("end_on", as_of)``).
+    """
+    return Q(
+        status=Agreement.Status.ACTIVE,
+        end_on__isnull=False,
+        days_to_end__lte=models.F("renewal_notice_days"),
+    )
+
+
+def search_agreements(
+    user: Any,
+    *,
+    organisation: int | None = None,
+    status: str | None = None,
+    type: str | None = None,
+    renewal_due: bool | None = None,
+    as_of: dt.date | None = None,
+) -> models.QuerySet[Agreement]:
+    """The API's agreement list, with organisation and targets loaded in two more queries."""
+    queryset = _agreement_rows(user)
+    if organisation is not None:
+        queryset = queryset.filter(organisation_id=organisation)
+    if status:
+        queryset = queryset.filter(status=status)
+    if type:
+        queryset = queryset.filter(type=type)
+    if renewal_due is not None:
+        as_of = as_of or timezone.localdate()
+        queryset = queryset.annotate(days_to_end=DaysUntil("end_on", as_of))
+        condition = renewal_due_condition()
+        queryset = queryset.filter(condition) if renewal_due else queryset.exclude(condition)
+    return queryset.order_by("-start_on", "reference", "pk")
+
+
+def _agreement_rows(user: Any) -> models.QuerySet[Agreement]:
+    targets = AgreementTarget.objects.restrict(user, "view").order_by("metric", "period", "pk")
+    return (
+        Agreement.objects.restrict(user, "view")
+        .select_related("organisation")
+        .prefetch_related(Prefetch("targets", queryset=targets))
+    )
+
+
+def get_agreement_detail(user: Any, pk: int) -> Agreement:
+    """One visible agreement with its organisation and targets, else 404."""
+    return get_restricted(_agreement_rows(user), user, pk)
