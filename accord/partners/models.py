@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -202,9 +203,15 @@ class Organisation(OrganisationOwned):
     def allowed_transitions(self) -> tuple[str, ...]:
         return self.TRANSITIONS.get(self.status, ())
 
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Accept what people paste ("https://Example.com/") and keep the bare domain.
+        domain = (self.website_domain or "").strip().lower()
+        domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain).rstrip("/")
+        self.website_domain = domain
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         super().clean()
-        self.website_domain = self.website_domain.strip().lower()
         if creates_cycle(self):
             raise ValidationError(
                 {"parent": _("An organisation cannot sit below itself or its own children.")}

@@ -96,7 +96,7 @@ def test_read_only_roles_cannot_change(network, analyst, partner_a_viewer):
 def test_regional_coordinator_sees_organisations_in_their_territories(
     network, regional_coordinator, east
 ):
-    partner_a, _, partner_b = network
+    partner_a, _, _ = network
     sub = Territory.objects.create(code="cn-sh", name="上海市", level="city", parent=east)
     deeper = OrganisationFactory(name="Shanghai Dealer")
     TerritoryAssignment.objects.create(organisation=deeper, territory=sub)
