@@ -430,3 +430,11 @@ def _agreement_rows(user: Any) -> models.QuerySet[Agreement]:
 def get_agreement_detail(user: Any, pk: int) -> Agreement:
     """One visible agreement with its organisation and targets, else 404."""
     return get_restricted(_agreement_rows(user), user, pk)
+
+
+def object_history(user: Any, obj: models.Model) -> models.QuerySet[AuditEntry]:
+    """Audit entries of one object that ``user`` may see, newest first."""
+    return (
+        AuditEntry.objects.restrict(user, "view").for_object(obj)
+        .select_related("content_type").order_by("-at", "-pk")
+    )
