@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext as _
 
-from accord.core.errors import Http404, PermissionDenied
+from accord.core.errors import Http404, PermissionDenied, ValidationError
 from accord.core.models import AuditEntry
 
 M = TypeVar("M", bound=models.Model)
@@ -121,9 +122,16 @@ def apply_changes(
     if unknown:
         raise ValueError(f"Unknown fields: {', '.join(sorted(unknown))}")
     before = snapshot(obj, data.keys())
+    originals = {name: getattr(obj, name) for name in data}
     for name, value in data.items():
         setattr(obj, name, value)
-    obj.full_clean()
+    try:
+        validate(obj)
+    except ValidationError:
+        # Leave the caller's instance as it was, so a retry starts from the stored state.
+        for name, value in originals.items():
+            setattr(obj, name, value)
+        raise
     after = snapshot(obj, data.keys())
     changes = diff(before, after)
     if changes:
@@ -133,9 +141,25 @@ def apply_changes(
     return obj
 
 
+def validate(obj: models.Model) -> None:
+    """``full_clean`` plus what Django leaves to the database: NUL characters in text.
+
+    PostgreSQL refuses ``\x00`` in text columns; refusing it here turns a database error
+    (a 500) into a field error on both databases.
+    """
+    errors: dict[str, list[str]] = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname, None)
+        if isinstance(value, str) and "\x00" in value:
+            errors[field.name] = [_("Null characters are not allowed.")]
+    if errors:
+        raise ValidationError(errors)
+    obj.full_clean()
+
+
 def create_audited(*, actor: Any, obj: M) -> M:
     """Validate, insert and audit a new object (every field recorded as ``[None, value]``)."""
-    obj.full_clean()
+    validate(obj)
     obj.save(force_insert=True)
     record(
         actor=actor,

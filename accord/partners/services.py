@@ -22,6 +22,7 @@ from accord.core.services import (
     ensure_model_permitted,
     ensure_permitted,
     record,
+    validate,
 )
 from accord.partners.models import (
     Agreement,
@@ -71,6 +72,13 @@ def _set_tags(actor: Any, organisation: Organisation, names: Iterable[str]) -> N
     before = sorted(organisation.tags.values_list("name", flat=True))
     if wanted == before:
         return
+    for name in wanted:
+        try:
+            validate(Tag(name=name))
+        except ValidationError as error:
+            if "name" in error.message_dict and Tag.objects.filter(name=name).exists():
+                continue  # the existing tag's unique-name clash is not an error
+            raise ValidationError({"tags": error.message_dict.get("name", [])}) from error
     tags = [Tag.objects.get_or_create(name=name)[0] for name in wanted]
     organisation.tags.set(tags)
     record(
@@ -322,7 +330,7 @@ def _replace_targets(
     created = []
     for row in wanted:
         target = AgreementTarget(agreement=agreement, **row)
-        target.full_clean()
+        validate(target)
         created.append(target)
     AgreementTarget.objects.bulk_create(created)
     after = rows(agreement.targets.all())

@@ -375,3 +375,23 @@ def test_agreement_transitions(channel_manager, partner_a):
     services.transition_agreement(actor=channel_manager, agreement=agreement, status="terminated")
     with pytest.raises(InvalidTransition):
         services.transition_agreement(actor=channel_manager, agreement=agreement, status="active")
+
+
+def test_nul_characters_and_bad_tags_are_field_errors(channel_manager, partner_a):
+    with pytest.raises(ValidationError) as error:
+        services.update_organisation(
+            actor=channel_manager, organisation=partner_a, data={"city": "Nan\x00jing"}
+        )
+    assert "city" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.update_organisation(
+            actor=channel_manager, organisation=partner_a, data={}, tags=["ok", "x" * 51]
+        )
+    assert "tags" in error.value.message_dict
+    services.update_organisation(
+        actor=channel_manager, organisation=partner_a, data={}, tags=["ok"]
+    )
+    services.create_organisation(
+        actor=channel_manager, data={"name": "Other", "kind": "var"}, tags=["ok"]
+    )
+    assert partner_a.tags.get().name == "ok"
