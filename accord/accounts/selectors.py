@@ -60,3 +60,80 @@ def role_choices(for_partners: bool | None = None) -> models.QuerySet[Role]:
     if for_partners is not None:
         queryset = queryset.filter(for_partners=for_partners)
     return queryset
+
+
+# -- API reads -------------------------------------------------------------------
+def search_users(
+    user: Any,
+    *,
+    organisation: int | None = None,
+    role: str | None = None,
+    is_active: bool | None = None,
+    q: str | None = None,
+) -> models.QuerySet[User]:
+    """Users ``user`` may see (needs accounts.view_user), filtered, with roles and
+    territories prefetched."""
+    queryset = (
+        User.objects.restrict(user, "view")
+        .select_related("organisation")
+        .prefetch_related(
+            models.Prefetch("roles", queryset=Role.objects.order_by("code")),
+            "territories",
+        )
+    )
+    if organisation is not None:
+        queryset = queryset.filter(organisation_id=organisation)
+    if role:
+        queryset = queryset.filter(roles__code=role)
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    if q:
+        queryset = queryset.filter(Q(email__icontains=q) | Q(full_name__icontains=q))
+    return queryset.order_by("email", "pk")
+
+
+def get_user_detail(user: Any, pk: int) -> User:
+    """One user ``user`` may see, with roles and territories, else 404."""
+    try:
+        return search_users(user).get(pk=pk)
+    except User.DoesNotExist as error:
+        raise Http404 from error
+
+
+def find_user(user: Any, pk: int | None) -> User | None:
+    """The visible user ``pk`` referenced from a request body, else None."""
+    if pk is None:
+        return None
+    return User.objects.restrict(user, "view").select_related("organisation").filter(pk=pk).first()
+
+
+def get_me(user: Any) -> User:
+    """The caller, with organisation, roles and territories loaded."""
+    return (
+        User.objects.select_related("organisation")
+        .prefetch_related(models.Prefetch("roles", queryset=Role.objects.order_by("code")))
+        .prefetch_related("territories")
+        .get(pk=user.pk)
+    )
+
+
+def search_tokens(user: Any, *, user_id: int | None = None) -> models.QuerySet[ApiToken]:
+    """The caller's own tokens; with ``user_id``, that user's tokens if the caller may see
+    them (their own always, others' with accounts.view_apitoken)."""
+    if user_id is None or user_id == user.pk:
+        queryset = list_own_tokens(user)
+    else:
+        queryset = ApiToken.objects.restrict(user, "view").filter(user_id=user_id)
+    return queryset.select_related("user").order_by("-created_at", "-pk")
+
+
+def get_token(user: Any, pk: int) -> ApiToken:
+    """A token of the caller, or one they may see through restrict(); else 404."""
+    queryset = ApiToken.objects.select_related("user")
+    token = (
+        queryset.filter(user_id=user.pk, pk=pk).first()
+        or queryset.restrict(user, "view").filter(pk=pk).first()
+    )
+    if token is None:
+        raise Http404
+    return token

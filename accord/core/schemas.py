@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Schema
@@ -19,6 +19,7 @@ from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator, StringConstraints
 
 from accord.core.api import ErrorOut
+from accord.core.models import AuditEntry
 
 MAX_ID = 2**63 - 1
 # Deep enough for any real listing, small enough that OFFSET never overflows a bigint.
@@ -101,3 +102,38 @@ def renamed_fields(names: Mapping[str, str]) -> Iterator[None]:
 def field_error(field: str, message: str) -> ValidationError:
     """A 422 for one request field."""
     return ValidationError({field: [message]})
+
+
+# -- the audit log --------------------------------------------------------------
+AuditAction = Literal[tuple(AuditEntry.Action.values)]  # type: ignore[valid-type]
+
+
+class AuditEntryOut(Schema):
+    """One write: who, when, what, each changed field as ``[before, after]``, and why."""
+
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    actor_label: str
+    action: AuditAction
+    object_type: str = Field(description='"app_label.model", e.g. "partners.organisation".')
+    object_id: str
+    object_repr: str
+    organisation_id: int | None
+    changes: dict[str, Any]
+    reason: str
+
+    @staticmethod
+    def resolve_object_type(obj: Any) -> str:
+        return f"{obj.content_type.app_label}.{obj.content_type.model}"
+
+
+class AuditEntryFilter(Schema):
+    object_type: Text(100, pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$") = Field(
+        None, description='"app_label.model", e.g. "partners.organisation".'
+    )
+    object_id: Text(64) = None
+    organisation: ObjectId = None
+    action: AuditAction = None
+    since: AwareDatetime = Field(None, description="Entries at or after this time.")
+    until: AwareDatetime = Field(None, description="Entries before this time.")
