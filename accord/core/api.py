@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import DataError, IntegrityError, models
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie
 
-from accord.core.errors import InvalidTransition
+from accord.core.errors import Conflict, InvalidTransition
 
 M = TypeVar("M", bound=models.Model)
 
@@ -81,11 +81,26 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        code = "conflict" if getattr(exc, "code", None) == "conflict" else "invalid"
+        # A Conflict built from {field: message} carries no ``code``; its class says it.
+        conflict = isinstance(exc, Conflict) or getattr(exc, "code", None) == "conflict"
         fields = validation_fields(exc)
-        status = 409 if code == "conflict" else 422
+        if conflict:
+            return error_response(api, request, 409, "conflict", "; ".join(exc.messages), fields)
         detail = "; ".join(exc.messages) if not fields else "Some fields are not valid."
-        return error_response(api, request, status, code, detail, fields)
+        return error_response(api, request, 422, "invalid", detail, fields)
+
+    @api.exception_handler(IntegrityError)
+    def _integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # A uniqueness or exclusivity rule enforced by the database lost a race with a
+        # concurrent write; the services' own checks answer the ordinary case first.
+        return error_response(
+            api, request, 409, "conflict", "The change clashes with data saved meanwhile."
+        )
+
+    @api.exception_handler(DataError)
+    def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # Schemas bound every value; this is the net under them (e.g. a path grown too long).
+        return error_response(api, request, 422, "invalid", "A value does not fit its column.")
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -103,7 +118,20 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return error_response(api, request, exc.status_code, "error", str(exc))
+        # e.g. 400 for a body that is not JSON, 403 for a failed CSRF check.
+        code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+        return error_response(api, request, exc.status_code, code, str(exc))
+
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "throttled",
+}
 
 
 def get_restricted_or_404(
