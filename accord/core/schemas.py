@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from accord.core.api import ErrorOut
 from accord.core.models import AuditEntry
@@ -31,11 +32,13 @@ MAX_PAGE_SIZE = 500
 def clean_text(value: str) -> str:
     """Refuse characters no database column can hold."""
     if "\x00" in value:
-        raise ValueError("Text may not contain NUL (\\x00) characters.")
+        raise PydanticCustomError("nul_character", "Null characters are not allowed.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise ValueError("Text must be valid Unicode (no lone surrogates).") from error
+        raise PydanticCustomError(
+            "invalid_unicode", "Text must be valid Unicode (no lone surrogates)."
+        ) from error
     return value
 
 
@@ -57,11 +60,13 @@ ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("Give a time zone offset, e.g. 2026-01-31T12:00:00Z.")
+        raise PydanticCustomError(
+            "timezone_required", "Give a time zone offset, e.g. 2026-01-31T12:00:00Z."
+        )
     try:
         return value.astimezone(dt.UTC)
     except OverflowError as error:
-        raise ValueError("Date and time out of range.") from error
+        raise PydanticCustomError("datetime_range", "Date and time out of range.") from error
 
 
 AwareDatetime = Annotated[dt.datetime, AfterValidator(_to_utc)]
