@@ -432,7 +432,9 @@ class Agreement(OrganisationOwned):
         return (
             self.status == self.Status.ACTIVE
             and self.end_on is not None
-            and self.end_on - dt.timedelta(days=self.renewal_notice_days) <= as_of
+            # Whole days left, compared with the notice: no date arithmetic that could
+            # overflow for early end dates or huge notice periods.
+            and (self.end_on - as_of).days <= self.renewal_notice_days
         )
 
 
