@@ -102,7 +102,10 @@ def create_user(
         raise ValidationError({"email": [_("A user with this e-mail address already exists.")]})
     user = User(organisation=organisation, **{**data, "email": email})
     if password:
-        validate_password(password, user)
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
         user.set_password(password)
     else:
         user.set_unusable_password()
