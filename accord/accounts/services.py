@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import ApiToken, Role, User, hash_token
+from accord.accounts.models import TOKEN_PREFIX, ApiToken, Role, User, hash_token
 from accord.core.errors import ValidationError
 from accord.core.models import AuditEntry
 from accord.core.services import (
@@ -191,12 +192,13 @@ def revoke_api_token(*, actor: Any, token: ApiToken) -> ApiToken:
 
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+TOKEN_ID = re.compile(r"[0-9a-f]{8}")
 
 
 def authenticate_token(raw: str) -> User | None:
     """The active user behind a raw bearer token, or None. Records last use (coarsely)."""
     parts = (raw or "").strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != "acc":
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not TOKEN_ID.fullmatch(parts[1]):
         return None
     token = (
         ApiToken.objects.usable()
