@@ -1,0 +1,77 @@
+"""Template helpers of the web UI: audit changes made readable, small formatting filters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms, template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from accord.core.models import AuditEntry
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+def _show(value: Any, choices: Mapping[Any, Any]) -> str:
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(_show(item, choices) for item in value)
+    if isinstance(value, Mapping):
+        # An agreement's KPI target row.
+        if "metric" in value:
+            parts = [value.get("metric"), value.get("comparator"), value.get("target"),
+                     value.get("unit")]
+            text = " ".join(str(part) for part in parts if part not in (None, ""))
+            return f"{text} / {value.get('period', '')}"
+        return ", ".join(f"{k}: {_show(v, {})}" for k, v in value.items())
+    if choices and value in choices:
+        return str(choices[value])
+    return str(value)
+
+
+@register.filter
+def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
+    """``[{"label", "before", "after"}]`` for each changed field, with labels and choice names."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    rows = []
+    changes = entry.changes if isinstance(entry.changes, Mapping) else {}
+    for name, pair in changes.items():
+        if isinstance(pair, list | tuple) and len(pair) == 2:
+            before, after = pair
+        else:
+            before, after = None, pair
+        label: str = str(name)
+        choices: Mapping[Any, Any] = {}
+        if model is not None:
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None
+            if field is not None:
+                label = capfirst(str(getattr(field, "verbose_name", name)))
+                if getattr(field, "choices", None):
+                    choices = dict(field.flatchoices)
+        rows.append({"label": label, "before": _show(before, choices),
+                     "after": _show(after, choices)})
+    return rows
+
+
+@register.filter
+def model_label(entry: AuditEntry) -> str:
+    """The translated name of the kind of object an audit entry is about."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    return capfirst(str(model._meta.verbose_name)) if model is not None else ""
+
+
+@register.filter
+def is_wide(bound_field: forms.BoundField) -> bool:
+    """Text areas and checkbox lists span the whole form row."""
+    return isinstance(bound_field.field.widget, forms.Textarea | forms.CheckboxSelectMultiple)
