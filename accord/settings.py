@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.accounts",
     "accord.partners",
+    "accord.demo",
 ]
 
 MIDDLEWARE = [

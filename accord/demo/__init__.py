@@ -1,0 +1,1 @@
+"""The deterministic demo network behind ``accord demo`` (and the benchmarks' large networks)."""

@@ -1,0 +1,9 @@
+"""App config: registers the ``demo`` management command."""
+
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "accord.demo"
+    label = "demo"
+    verbose_name = "Demo network"
