@@ -94,7 +94,9 @@ def test_list_filter_by_parent(api, analyst, partner_a, partner_a_child):
     assert ids(response) == [partner_a_child.pk]
 
 
-@pytest.mark.parametrize("sort", ["name", "-name", "created_at", "-created_at", "status", "-status"])
+@pytest.mark.parametrize(
+    "sort", ["name", "-name", "created_at", "-created_at", "status", "-status"]
+)
 def test_list_sorts(api, analyst, network, sort):
     items = api(analyst).get(f"{V1}/organisations?sort={sort}").json()["items"]
     key = sort.lstrip("-")
@@ -544,9 +546,7 @@ def test_assignments_list_filters(api, analyst, partner_a, partner_b, east):
         b_assignment.pk
     ]
     a_assignment = TerritoryAssignment.objects.get(organisation=partner_a)
-    assert ids(client.get(f"{V1}/territory-assignments?territory={east.pk}")) == [
-        a_assignment.pk
-    ]
+    assert ids(client.get(f"{V1}/territory-assignments?territory={east.pk}")) == [a_assignment.pk]
 
 
 def test_assign_conflicts_and_unassign(api, channel_manager, partner_a, partner_b, east):
@@ -693,13 +693,13 @@ def test_extreme_dates_do_not_break_renewal_due(api, channel_manager, partner_a)
     client = api(channel_manager)
     created = call(client, "post", f"{V1}/agreements", payload)
     assert created.status_code == 201, created.content
-    call(client, "post", f"{V1}/agreements/{created.json()['id']}/transitions", {"status": "active"})
+    call(
+        client, "post", f"{V1}/agreements/{created.json()['id']}/transitions", {"status": "active"}
+    )
     body = client.get(f"{V1}/agreements/{created.json()['id']}").json()
     assert body["renewal_due"] is True
     assert ids(client.get(f"{V1}/agreements?renewal_due=true")) == [body["id"]]
-    far = agreement_payload(
-        partner_a, reference="FAR", start_on="9999-12-30", end_on="9999-12-31"
-    )
+    far = agreement_payload(partner_a, reference="FAR", start_on="9999-12-30", end_on="9999-12-31")
     assert call(client, "post", f"{V1}/agreements", far).status_code == 201
 
 
