@@ -41,10 +41,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        from django.core.wsgi import get_wsgi_application
         from gunicorn.app.base import BaseApplication
 
-        from accord.wsgi import application
-
+        application = get_wsgi_application()  # what accord.wsgi exposes
         wsgi: Any = application
         if not options["no_static"]:
             from django.contrib.staticfiles.handlers import StaticFilesHandler
