@@ -15,6 +15,8 @@ from accord.core.models import AuditEntry
 register = template.Library()
 
 EMPTY = "—"
+# Bookkeeping columns that say nothing to a reader of the history.
+HIDDEN_FIELDS = frozenset({"path", "depth", "created_at", "updated_at", "key_hash", "password"})
 
 
 def _show(value: Any, choices: Mapping[Any, Any]) -> str:
@@ -44,6 +46,8 @@ def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
     rows = []
     changes = entry.changes if isinstance(entry.changes, Mapping) else {}
     for name, pair in changes.items():
+        if name in HIDDEN_FIELDS:
+            continue
         if isinstance(pair, list | tuple) and len(pair) == 2:
             before, after = pair
         else:
@@ -59,8 +63,9 @@ def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
                 label = capfirst(str(getattr(field, "verbose_name", name)))
                 if getattr(field, "choices", None):
                     choices = dict(field.flatchoices)
-        rows.append({"label": label, "before": _show(before, choices),
-                     "after": _show(after, choices)})
+        shown_before, shown_after = _show(before, choices), _show(after, choices)
+        rows.append({"label": label, "before": shown_before, "after": shown_after,
+                     "set": shown_before == EMPTY, "cleared": shown_after == EMPTY})
     return rows
 
 
