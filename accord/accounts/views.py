@@ -28,8 +28,8 @@ def _client_address(request: HttpRequest) -> str:
 
 
 def _login_name(request: HttpRequest) -> str:
-    # Cache keys stay short and printable whatever was typed.
-    value = str(request.POST.get("username", ""))[:254].strip().lower()
+    # Cache keys stay short and printable whatever was typed (no e-mail is longer).
+    value = str(request.POST.get("username", "")).strip().lower()[:200]
     return "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
 
 
