@@ -13,6 +13,15 @@ from accord.partners.models import Organisation, Territory, TerritoryAssignment
 from tests.factories import OrganisationFactory, TerritoryFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"
+ARGON2 = "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Argon2 is deliberately slow (~0.1 s a hash); tests that are not about hashing use a
+    # fast hasher. tests/accounts/test_services.py checks that production uses Argon2.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", ARGON2]
 
 
 @pytest.fixture(autouse=True)

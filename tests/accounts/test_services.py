@@ -16,8 +16,14 @@ from accord.core.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-def test_passwords_are_hashed_with_argon2(partner_a_user):
+def test_passwords_are_hashed_with_argon2(partner_a_user, settings):
+    from accord import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    partner_a_user.set_password("another-long-passphrase")
     assert partner_a_user.password.startswith("argon2")
+    assert partner_a_user.check_password("another-long-passphrase")
 
 
 def test_roles_exist_for_vendor_and_partner_staff():
