@@ -26,7 +26,8 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from accord.accounts.models import User
+from accord.accounts.models import Role, User
+from accord.accounts.roles import BUILTIN_ROLES, sync_builtin_roles
 from accord.accounts.services import create_user
 from accord.core.errors import Conflict
 from accord.demo import data
@@ -973,6 +974,10 @@ def _ensure_users(
     keys: list[str],
 ) -> None:
     vendor = Organisation.objects.vendor()
+    if Role.objects.filter(code__in=BUILTIN_ROLES).count() < len(BUILTIN_ROLES):
+        # The roles come with a data migration; a flushed database (`accord flush`, a
+        # transactional test) has lost them.
+        sync_builtin_roles(Role)
     existing = set(
         User.objects.filter(email__in=[u.email for u in DEMO_USERS]).values_list("email", flat=True)
     )

@@ -1,0 +1,66 @@
+# Accord: every target bootstraps what it needs, from a bare clone on a fresh machine.
+#   make demo   run the product with its demo network on http://127.0.0.1:8000
+#   make test   the whole test suite (SQLite, browser tests included)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Root installs system packages itself; anyone else goes through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/accord
+PYTEST_ARGS ?=
+
+.PHONY: help .venv demo test test-postgres browser-deps lint openapi bench clean
+
+help:
+	@echo "make demo           load the demo network and serve it on http://127.0.0.1:8000"
+	@echo "make test           run the whole test suite on SQLite (browser tests included)"
+	@echo "make test-postgres  run the suite on PostgreSQL ($(PG_URL))"
+	@echo "make lint           ruff"
+	@echo "make openapi        regenerate docs/openapi.json"
+	@echo "make bench          run the benchmarks (they print ratios)"
+
+# The virtual environment, rebuilt when pyproject.toml changes.
+.venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Accord needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/accord demo
+
+# Debian's Chromium (driven by Playwright) and CJK fonts for the browser tests.
+browser-deps:
+	@if dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then \
+		echo "chromium and fonts-noto-cjk are installed"; \
+	else \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+		&& $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends chromium fonts-noto-cjk; \
+	fi
+
+test: $(STAMP) browser-deps
+	env -u ACCORD_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+# Browser tests are left to the SQLite leg (they test pages, not the database).
+test-postgres: $(STAMP)
+	ACCORD_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check accord tests bench
+
+openapi: $(STAMP)
+	$(BIN)/accord export_openapi_schema --api accord.api.api --indent 2 --output docs/openapi.json
+
+bench: $(STAMP)
+	$(BIN)/python bench/demo_load.py
+	$(BIN)/python bench/restrict.py
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* test-results
