@@ -156,6 +156,8 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("ACCORD_TIME_ZONE", "UTC")
 USE_THOUSAND_SEPARATOR = True
+# Chinese amounts grouped by thousands, as in Chinese business documents.
+FORMAT_MODULE_PATH = ["accord.formats"]
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"

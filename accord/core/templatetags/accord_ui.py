@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms, template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -80,3 +82,19 @@ def model_label(entry: AuditEntry) -> str:
 def is_wide(bound_field: forms.BoundField) -> bool:
     """Text areas and checkbox lists span the whole form row."""
     return isinstance(bound_field.field.widget, forms.Textarea | forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def number(value: Any) -> str:
+    """A decimal in the current locale's format, without trailing zeros (1,234,567.5)."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not amount.is_finite():
+        return str(amount)
+    exponent = amount.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
