@@ -77,12 +77,15 @@ def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
     return {code: ErrorOut for code in sorted({401, *codes})}
 
 
+class PageInput(Schema):
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Page size.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
+
+
 class Pagination(LimitOffsetPagination):
     """``?limit=&offset=`` answering ``{"items": [...], "count": N}``."""
 
-    class Input(Schema):
-        limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Page size.")
-        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip.")
+    Input = PageInput
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_PAGE_SIZE, **kwargs)
