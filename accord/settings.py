@@ -185,6 +185,8 @@ if SECURE_TLS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Our page for a failed CSRF check (Django's own carries an inline <style>).
+CSRF_FAILURE_VIEW = "accord.core.views.csrf_failure"
 ACCORD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "

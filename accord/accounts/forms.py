@@ -52,6 +52,10 @@ class UserFilterForm(forms.Form):
                                       "placeholder": _("Name, e-mail, organisation…")}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
 
 class UserForm(forms.Form):
     """Create or edit a user; roles offered fit the user's organisation (vendor or partner)."""

@@ -45,3 +45,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
         _("Something went wrong"),
         _("The error has been logged. Please try again."),
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (often an expired session): our page, no
+    inline styles, instead of Django's built-in one."""
+    return _error(request, 403, "csrf_failed", _("The form has expired"),
+                  _("The page was open too long or you logged in elsewhere. "
+                    "Go back, reload the page and try again."))

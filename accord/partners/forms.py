@@ -54,6 +54,7 @@ class OrganisationFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         kinds = Organisation.Kind.choices
         if getattr(user, "is_partner", True):

@@ -592,3 +592,23 @@ def test_pages_have_no_inline_script_or_style(login, vendor_admin, partner_a) ->
         assert "django_htmx/htmx-2.min.js" in body, path
         assert 'name="htmx-config"' in body, path
         assert 'id="language-switcher"' in body, path
+
+
+def test_forbidden_page_is_friendly(login, analyst, partner_a) -> None:
+    response = login(analyst).get(f"/organisations/{partner_a.pk}/edit/")
+    assert response.status_code == 403
+    assert "<h1>Not allowed</h1>" in html(response)
+
+
+def test_csrf_failure_page_has_no_inline_style(partner_a_user, partner_a) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(partner_a_user)
+    response = client.post(f"/organisations/{partner_a.pk}/contacts/new/",
+                           {"full_name": "No Token"})
+    assert response.status_code == 403
+    body = html(response)
+    assert "The form has expired" in body
+    assert "<style" not in body
+    assert not Contact.objects.exists()
