@@ -315,3 +315,20 @@ def test_partner_admin_cannot_create_users_in_another_organisation(
     assert response.status_code == 200
     assert "organisation" in response.context["form"].errors
     assert not User.objects.filter(email="spy@bravo.test").exists()
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_user_and_token_lists_query_counts(
+    login, vendor_admin, vendor, size, django_assert_max_num_queries
+) -> None:
+    from tests.factories import UserFactory
+
+    for number in range(size):
+        UserFactory(organisation=vendor, email=f"u{number}@vendor.test", roles=["analyst"])
+        create_api_token(actor=None, user=vendor_admin, name=f"token {number}")
+    client = login(vendor_admin)
+    client.get("/accounts/users/")
+    with django_assert_max_num_queries(8):
+        assert client.get("/accounts/users/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/accounts/tokens/").status_code == 200

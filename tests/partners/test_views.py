@@ -612,3 +612,27 @@ def test_csrf_failure_page_has_no_inline_style(partner_a_user, partner_a) -> Non
     assert "The form has expired" in body
     assert "<style" not in body
     assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("size", [2, 25])
+def test_territory_tree_and_history_query_counts(
+    login, vendor_admin, vendor, size, django_assert_max_num_queries
+) -> None:
+    from accord.partners.services import assign_territory, create_territory
+
+    root = TerritoryFactory(code="root", name="Root", level="group")
+    organisation = OrganisationFactory(name="Holder")
+    for number in range(size):
+        territory = create_territory(actor=vendor_admin, data={
+            "code": f"t{number}", "name": f"T{number}", "level": "city", "parent": root})
+        assign_territory(actor=vendor_admin, organisation=organisation, territory=territory)
+        update_organisation(actor=vendor_admin, organisation=organisation,
+                            data={"phone": f"+1 555 {number:04d}"})
+    client = login(vendor_admin)
+    client.get("/territories/")
+    with django_assert_max_num_queries(8):
+        assert client.get("/territories/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/organisations/{organisation.pk}/?tab=history").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/organisations/{organisation.pk}/?tab=territories").status_code == 200
