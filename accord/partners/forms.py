@@ -89,16 +89,17 @@ class OrganisationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         instance: Organisation = self.instance
         self.fields["parent"].queryset = selectors.parent_choices(user, instance)
+        self.fields["parent"].empty_label = _("(none: top level)")
         if instance.is_vendor:
             self.fields["kind"].disabled = True
-            self.fields["parent"].disabled = True
         else:
             self.fields["kind"].choices = [
                 c for c in self.fields["kind"].choices if c[0] != Organisation.Kind.VENDOR
             ]
-        if getattr(user, "is_partner", False) and instance.pk:
-            # Partner staff cannot re-hang their organisation in the network.
-            self.fields["parent"].disabled = True
+        if instance.is_vendor or (getattr(user, "is_partner", False) and instance.pk):
+            # The vendor sits at the top, and partner staff cannot re-hang their organisation
+            # in the network (its parent may even be hidden from them): no parent field.
+            del self.fields["parent"]
         if instance.pk:
             self.fields["tags"].initial = [tag.name for tag in instance.tags.all()]
         self.fields["country"].widget.attrs.update({"placeholder": "CN", "maxlength": 2})
@@ -119,7 +120,7 @@ class OrganisationForm(forms.ModelForm):
         return {
             name: self.cleaned_data[name]
             for name in self.Meta.fields
-            if name in self.cleaned_data and not self.fields[name].disabled
+            if name in self.cleaned_data and name in self.fields and not self.fields[name].disabled
         }
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accord.core.errors import Http404, PermissionDenied
@@ -75,7 +75,9 @@ def list_organisations(
 ) -> models.QuerySet[Organisation]:
     """Visible organisations filtered and sorted for the list page (no N+1: parent joined,
     tags prefetched)."""
-    queryset = Organisation.objects.restrict(user, "view").select_related("parent")
+    queryset = with_parent_visibility(
+        Organisation.objects.restrict(user, "view").select_related("parent"), user
+    )
     if q:
         condition = Q()
         for name in SEARCH_FIELDS:
@@ -112,10 +114,18 @@ def organisation_tags(user: Any) -> list[str]:
     )
 
 
+def with_parent_visibility(
+    queryset: models.QuerySet[Organisation], user: Any
+) -> models.QuerySet[Organisation]:
+    """Annotate ``parent_visible``: a partner's own parent (say, its distributor) may lie
+    outside what the partner sees; pages then show no parent rather than leak its name."""
+    visible = Organisation.objects.restrict(user, "view").filter(pk=OuterRef("parent_id"))
+    return queryset.annotate(parent_visible=Exists(visible))
+
+
 def get_organisation(user: Any, pk: Any, action: str = "view") -> Organisation:
-    return get_restricted(
-        Organisation.objects.select_related("parent").prefetch_related("tags"), user, pk, action
-    )
+    queryset = Organisation.objects.select_related("parent").prefetch_related("tags")
+    return get_restricted(with_parent_visibility(queryset, user), user, pk, action)
 
 
 def organisation_children(user: Any, organisation: Organisation) -> models.QuerySet[Organisation]:

@@ -308,3 +308,40 @@ def test_history_shows_only_own_organisation_entries(
     ).content.decode()
     assert "+86 21 111" in body
     assert "+49 30 999" not in body
+
+
+def test_partner_never_sees_the_name_of_a_hidden_parent(login, vendor_admin) -> None:
+    from accord.partners.services import create_organisation
+    from tests.conftest import _user
+
+    distributor = create_organisation(actor=None, data={"name": "Hidden Distributor Co",
+                                                        "kind": "distributor"})
+    reseller = create_organisation(actor=None, data={"name": "Visible Reseller",
+                                                     "kind": "reseller", "parent": distributor})
+    user = _user(reseller, "staff@reseller.test", "partner_admin")
+    client = login(user)
+    for path in ("/organisations/", f"/organisations/{reseller.pk}/",
+                 f"/organisations/{reseller.pk}/edit/"):
+        body = client.get(path).content.decode()
+        assert "Visible Reseller" in body
+        assert "Hidden Distributor Co" not in body, path
+    assert client.get(f"/organisations/{distributor.pk}/").status_code == 404
+    # Vendor staff see the parent.
+    assert "Hidden Distributor Co" in login(vendor_admin).get(
+        f"/organisations/{reseller.pk}/").content.decode()
+
+
+def test_partner_below_a_hidden_parent_can_still_edit(login) -> None:
+    from accord.partners.services import create_organisation
+    from tests.conftest import _user
+
+    distributor = create_organisation(actor=None, data={"name": "Hidden Distributor Co",
+                                                        "kind": "distributor"})
+    reseller = create_organisation(actor=None, data={"name": "Visible Reseller",
+                                                     "kind": "reseller", "parent": distributor})
+    client = login(_user(reseller, "staff@reseller.test", "partner_admin"))
+    response = client.post(f"/organisations/{reseller.pk}/edit/", {
+        "name": "Visible Reseller Ltd", "kind": "reseller", "currency": "USD"})
+    assert response.status_code == 302, response.context["form"].errors
+    reseller.refresh_from_db()
+    assert (reseller.name, reseller.parent) == ("Visible Reseller Ltd", distributor)
