@@ -54,7 +54,16 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         services.clear_login_failures(_login_name(self.request), _client_address(self.request))
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language in dict(settings.LANGUAGES):
+            # The user's saved language wins over the browser's from now on.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language,
+                max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE, httponly=False,
+            )
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

@@ -332,3 +332,12 @@ def test_user_and_token_lists_query_counts(
         assert client.get("/accounts/users/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/accounts/tokens/").status_code == 200
+
+
+def test_login_applies_the_users_saved_language(login, partner_a_user) -> None:
+    partner_a_user.language = "zh-hans"
+    partner_a_user.save(update_fields=["language"])
+    client = login(None)
+    client.post("/accounts/login/", {"username": "admin@alpha.test", "password": PASSWORD})
+    assert client.cookies["django_language"].value == "zh-hans"
+    assert "<h1>组织</h1>" in html(client.get("/organisations/"))
