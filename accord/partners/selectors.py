@@ -448,3 +448,13 @@ def object_history(user: Any, obj: models.Model) -> models.QuerySet[AuditEntry]:
         AuditEntry.objects.restrict(user, "view").for_object(obj)
         .select_related("content_type").order_by("-at", "-pk")
     )
+
+
+def count_renewal_due(user: Any, organisation: Organisation, as_of: dt.date | None = None) -> int:
+    """How many of the organisation's visible agreements are due for renewal (one query)."""
+    as_of = as_of or timezone.localdate()
+    return (
+        Agreement.objects.restrict(user, "view").filter(organisation=organisation)
+        .annotate(days_to_end=DaysUntil("end_on", as_of)).filter(renewal_due_condition())
+        .count()
+    )

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -134,7 +133,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tabs": tabs,
         "tab": tab,
         "transitions": [],
-        "today": timezone.localdate(),
+        "renewal_due": selectors.count_renewal_due(user, organisation),
     }
     if user.has_perm("partners.transition_organisation"):
         context["transitions"] = [

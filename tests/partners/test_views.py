@@ -192,6 +192,7 @@ def test_detail_flags_agreements_due_for_renewal(login, vendor_admin, partner_a)
     later_row = body[body.index("AGR-LATER"):body.index("</tr>", body.index("AGR-LATER"))]
     assert "Renewal due" in soon_row
     assert "Renewal due" not in later_row
+    assert 'title="Renewal due">1</span>' in body  # counted on the tab itself
 
 
 def test_transition_buttons_follow_permission(
