@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/accord
 PYTEST_ARGS ?=
+# Two workers (the machines have two cores); XDIST= runs the suite in one process.
+XDIST ?= -n 2
 
 .PHONY: help .venv demo test test-postgres browser-deps lint openapi bench clean
 
@@ -46,11 +48,11 @@ browser-deps:
 	fi
 
 test: $(STAMP) browser-deps
-	env -u ACCORD_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u ACCORD_DATABASE_URL $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # Browser tests are left to the SQLite leg (they test pages, not the database).
 test-postgres: $(STAMP)
-	ACCORD_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	ACCORD_DATABASE_URL=$(PG_URL) $(BIN)/pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check accord tests bench
