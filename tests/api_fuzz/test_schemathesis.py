@@ -1,0 +1,86 @@
+"""Schemathesis over the committed API schema, through the WSGI app: no 5xx for any
+input, and every answer (status, content type, body) conforms to the schema.
+
+Runs as a partner administrator and as a vendor administrator, with fresh tokens in the
+test database. ``ACCORD_FUZZ_EXAMPLES`` sets the fuzzing examples per operation (CI
+raises it), ``ACCORD_FUZZ_PHASES`` the Schemathesis phases (default
+``examples,coverage,fuzzing``), ``ACCORD_FUZZ_DETERMINISTIC=0`` new inputs on each run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.meta import TestPhase
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accord.accounts.services import create_api_token
+from accord.partners.models import TerritoryAssignment
+from tests.factories import AgreementFactory, ContactFactory, OrganisationFactory, TerritoryFactory
+
+COVERAGE_TURN = itertools.count()
+EXAMPLES = int(os.environ.get("ACCORD_FUZZ_EXAMPLES", "15"))
+PHASES = os.environ.get("ACCORD_FUZZ_PHASES", "examples,coverage,fuzzing").split(",")
+# Reproducible by default; ACCORD_FUZZ_DETERMINISTIC=0 explores new inputs on every run.
+DETERMINISTIC = os.environ.get("ACCORD_FUZZ_DETERMINISTIC", "1") != "0"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+    max_examples=EXAMPLES,
+    deterministic=DETERMINISTIC,
+)
+schema.config.phases.update(phases=PHASES)
+
+
+@pytest.fixture
+def fuzz_tokens(partner_a_user, partner_a_child, partner_b, vendor_admin, east) -> dict[str, str]:
+    """Raw tokens of a partner administrator and of vendor staff, over a small network."""
+    partner_a = partner_a_user.organisation
+    for organisation in (partner_a, partner_a_child, partner_b):
+        ContactFactory(organisation=organisation)
+        AgreementFactory(organisation=organisation)
+    TerritoryAssignment.objects.create(
+        organisation=partner_b, territory=TerritoryFactory(parent=east.parent)
+    )
+    OrganisationFactory(parent=partner_b)
+    return {
+        "partner": create_api_token(actor=None, user=partner_a_user, name="fuzz")[1],
+        "staff": create_api_token(actor=None, user=vendor_admin, name="fuzz")[1],
+    }
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    # The token fixture is set up once per operation on purpose: examples share the data.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_conforms_to_its_schema(case, fuzz_tokens):
+    tokens = [fuzz_tokens["partner"], fuzz_tokens["staff"]]
+    if case.meta is not None and case.meta.phase.name == TestPhase.COVERAGE:
+        # The coverage phase enumerates hundreds of boundary cases per operation; each
+        # goes to one of the two callers in turn, to keep the run within minutes.
+        tokens = [tokens[next(COVERAGE_TURN) % 2]]
+    for token in tokens:
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
