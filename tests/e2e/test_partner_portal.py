@@ -24,6 +24,12 @@ def chinese(text: str) -> str:
         return translation.gettext(text)
 
 
+def in_page_language(session: Session, text: str) -> str:
+    """``text`` translated into the language the page is rendered in."""
+    with translation.override(session.page.locator("html").get_attribute("lang")):
+        return translation.gettext(text)
+
+
 def list_text(session: Session) -> str:
     return session.page.locator("main").inner_text()
 
@@ -53,7 +59,7 @@ def test_another_organisations_page_is_not_found(session: Session, network: Any)
     response = session.goto(f"/organisations/{other.pk}/")
     assert response.status == 404
     body = session.page.locator("main").inner_text()
-    assert "Not found" in body
+    assert in_page_language(session, "Not found") in body
     assert "Northwind" not in body  # not even the name leaks
     # The same for an id that does not exist at all: the two are indistinguishable.
     missing = session.goto("/organisations/999999/")
@@ -65,20 +71,33 @@ def test_another_organisations_page_is_not_found(session: Session, network: Any)
 def test_switching_to_simplified_chinese(session: Session, network: Any) -> None:
     translated = chinese("Organisations")
     assert translated != "Organisations", "the zh-hans catalogue lacks 'Organisations'"
-    session.log_in(PARTNER, DEMO_PASSWORD)
+    session.log_in("viewer@northwind.demo", DEMO_PASSWORD)  # a user who reads English
     session.goto("/organisations/")
+    assert session.page.locator("html").get_attribute("lang") == "en"
+    assert "Organisations" in session.page.locator("nav").first.inner_text()
 
     with session.page.expect_navigation():
         session.page.select_option("#language-switcher select[name=language]", "zh-hans")
 
     assert session.page.locator("html").get_attribute("lang") == "zh-hans"
-    nav = session.page.locator("nav").first.inner_text()
-    assert translated in nav
+    assert translated in session.page.locator("nav").first.inner_text()
     assert chinese("Log out") != "Log out"
-    assert OWN in list_text(session)
-    # The choice sticks for the next page.
+    assert "Northwind Retail Inc." in list_text(session)
+    # The choice sticks for the next page, and switching back works.
     session.goto("/territories/")
     assert session.page.locator("html").get_attribute("lang") == "zh-hans"
+    with session.page.expect_navigation():
+        session.page.select_option("#language-switcher select[name=language]", "en")
+    assert session.page.locator("html").get_attribute("lang") == "en"
+    assert not session.csp_violations(), session.console
+
+
+def test_a_chinese_partner_gets_the_chinese_ui_at_login(session: Session, network: Any) -> None:
+    session.log_in(PARTNER, DEMO_PASSWORD)  # the demo gives this user zh-hans
+    session.goto("/organisations/")
+    assert session.page.locator("html").get_attribute("lang") == "zh-hans"
+    assert chinese("Organisations") in session.page.locator("nav").first.inner_text()
+    assert OWN in list_text(session)
     assert not session.csp_violations(), session.console
 
 
