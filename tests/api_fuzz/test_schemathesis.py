@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -51,7 +54,21 @@ schema.config.phases.update(phases=PHASES)
 
 
 @pytest.fixture
-def fuzz_tokens(partner_a_user, partner_a_child, partner_b, vendor_admin, east) -> dict[str, str]:
+def keep_test_connection() -> Iterator[None]:
+    """Requests go straight through the WSGI app, so Django's end-of-request handler
+    would close the database connection and lose the test's transaction. Django's own
+    test client detaches it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_tokens(
+    keep_test_connection: None, partner_a_user, partner_a_child, partner_b, vendor_admin, east
+) -> dict[str, str]:
     """Raw tokens of a partner administrator and of vendor staff, over a small network."""
     partner_a = partner_a_user.organisation
     for organisation in (partner_a, partner_a_child, partner_b):
