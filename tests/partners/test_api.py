@@ -766,3 +766,32 @@ def test_agreement_and_contact_lists_do_not_grow_queries(
         with django_assert_max_num_queries(7):
             response = client.get(f"{V1}/{path}?limit=100")
         assert response.status_code == 200
+
+
+def test_oversized_and_undecodable_bodies_are_400(api, channel_manager):
+    client = api(channel_manager)
+    huge = '{"name": "' + "x" * 3_000_000 + '", "kind": "retailer"}'
+    assert_error(call(client, "post", f"{V1}/organisations", raw=huge), 400)
+    response = client.post(
+        f"{V1}/organisations", data=b'{"name": "\xff\xfe"}', content_type="application/json"
+    )
+    assert_error(response, 400, "bad_request")
+
+
+def test_session_writes_need_the_csrf_token(login, channel_manager, partner_a):
+    client = login(channel_manager)
+    client.handler.enforce_csrf_checks = True
+    before = fingerprint()
+    response = call(client, "patch", f"{V1}/organisations/{partner_a.pk}", {"city": "Ningbo"})
+    assert_error(response, 403, "forbidden")
+    assert fingerprint() == before
+    token = "a1" * 16  # a well-formed CSRF secret, sent as cookie and header alike
+    client.cookies["csrftoken"] = token
+    response = client.patch(
+        f"{V1}/organisations/{partner_a.pk}",
+        data='{"city": "Ningbo"}',
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["city"] == "Ningbo"
