@@ -68,3 +68,14 @@ def test_every_operation_has_an_id_a_tag_and_documented_errors() -> None:
             if "requestBody" in operation:
                 assert {"400", "422"} <= set(responses), (method, path)
     assert len(ids) == len(set(ids))
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client) -> None:
+    served = client.get("/api/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == generated()
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
