@@ -795,3 +795,11 @@ def test_session_writes_need_the_csrf_token(login, channel_manager, partner_a):
     )
     assert response.status_code == 200, response.content
     assert response.json()["city"] == "Ningbo"
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "options"])
+def test_methods_a_path_does_not_offer_are_json_405(api, analyst, method):
+    response = getattr(api(analyst), method)(f"{V1}/organisations")
+    body = assert_error(response, 405, "method_not_allowed")
+    assert body["detail"] == "Method Not Allowed."
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
