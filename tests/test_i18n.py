@@ -34,8 +34,13 @@ def read_po(path: Path) -> list[dict[str, Any]]:
             current, key = None, None
             continue
         if current is None:
-            current = {"flags": set(), "msgctxt": None, "msgid": None, "msgid_plural": None,
-                       "msgstr": {}}
+            current = {
+                "flags": set(),
+                "msgctxt": None,
+                "msgid": None,
+                "msgid_plural": None,
+                "msgstr": {},
+            }
         if line.startswith("#,"):
             current["flags"].update(flag.strip() for flag in line[2:].split(","))
             continue
@@ -105,16 +110,30 @@ def test_makemessages_finds_no_new_strings(tmp_path: Path) -> None:
     }
     environment.pop("ACCORD_DATABASE_URL", None)
     subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--ignore=tests",
-         "--ignore=.venv", "--ignore=var"],
-        cwd=copy, env=environment, check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--ignore=tests",
+            "--ignore=.venv",
+            "--ignore=var",
+        ],
+        cwd=copy,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     before = {(e["msgctxt"], e["msgid"]) for e in read_po(CATALOGUE / "django.po")}
     after = read_po(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
     new = sorted(str(e["msgid"]) for e in after if (e["msgctxt"], e["msgid"]) not in before)
     assert not new, f"run makemessages and translate: {new}"
-    changed = [e["msgid"] for e in after[1:] if "fuzzy" in e["flags"]
-               or not all(e["msgstr"].values())]
+    changed = [
+        e["msgid"] for e in after[1:] if "fuzzy" in e["flags"] or not all(e["msgstr"].values())
+    ]
     assert not changed, changed
 
 
@@ -127,11 +146,6 @@ def chinese(login) -> Any:
         return client
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.mark.django_db
@@ -177,8 +191,9 @@ def test_numbers_and_dates_follow_the_locale(chinese, login, vendor_admin, partn
 
     from tests.factories import AgreementFactory
 
-    agreement = AgreementFactory(organisation=partner_a, start_on=dt.date(2026, 3, 1),
-                                 end_on=dt.date(2027, 2, 28))
+    agreement = AgreementFactory(
+        organisation=partner_a, start_on=dt.date(2026, 3, 1), end_on=dt.date(2027, 2, 28)
+    )
     agreement.targets.create(metric="revenue", target="1234567.5", unit="CNY")
     chinese_body = chinese(vendor_admin).get(f"/agreements/{agreement.pk}/").content.decode()
     assert "2026年3月1日" in chinese_body

@@ -22,14 +22,14 @@ ROLES = ("anonymous", "other", "viewer", "analyst", "editor", "channel", "staff"
 LOGIN, OK, INVALID = "login", "ok", "invalid"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(
-    partner_a, partner_b_user, partner_a_viewer, analyst, partner_a_user, channel_manager,
+    partner_a,
+    partner_b_user,
+    partner_a_viewer,
+    analyst,
+    partner_a_user,
+    channel_manager,
     vendor_admin,
 ) -> dict[str, Any]:
     token, _ = create_api_token(actor=None, user=partner_a_user, name="alpha-token")
@@ -38,8 +38,12 @@ def world(
         "token": token,
         "target": partner_a_viewer,
         "users": {
-            "anonymous": None, "other": partner_b_user, "viewer": partner_a_viewer,
-            "analyst": analyst, "editor": partner_a_user, "channel": channel_manager,
+            "anonymous": None,
+            "other": partner_b_user,
+            "viewer": partner_a_viewer,
+            "analyst": analyst,
+            "editor": partner_a_user,
+            "channel": channel_manager,
             "staff": vendor_admin,
         },
     }
@@ -70,39 +74,53 @@ OWN = expect(other=OK, viewer=OK, analyst=OK, editor=OK, channel=OK, staff=OK)
 OWNER_ONLY = expect(other=404, viewer=404, analyst=404, editor=OK, channel=404, staff=404)
 USER_ADMINS = expect(other=OK, viewer=403, analyst=403, editor=OK, channel=403, staff=OK)
 ALPHA_USER = expect(other=404, viewer=404, analyst=404, editor=OK, channel=404, staff=OK)
-CREATE_IN_ALPHA = expect(other=INVALID, viewer=403, analyst=403, editor=OK, channel=403,
-                         staff=OK)
+CREATE_IN_ALPHA = expect(other=INVALID, viewer=403, analyst=403, editor=OK, channel=403, staff=OK)
 
 
 def new_user(w: dict[str, Any]) -> dict[str, Any]:
-    return {"email": "fresh@alpha.test", "full_name": "Fresh", "roles": ["partner_viewer"],
-            "organisation": w["partner_a"].pk, "is_active": "on"}
+    return {
+        "email": "fresh@alpha.test",
+        "full_name": "Fresh",
+        "roles": ["partner_viewer"],
+        "organisation": w["partner_a"].pk,
+        "is_active": "on",
+    }
 
 
 def edit_user(w: dict[str, Any]) -> dict[str, Any]:
-    return {"email": w["target"].email, "full_name": "Renamed Viewer",
-            "roles": ["partner_viewer"], "is_active": "on"}
+    return {
+        "email": w["target"].email,
+        "full_name": "Renamed Viewer",
+        "roles": ["partner_viewer"],
+        "is_active": "on",
+    }
 
 
 PAGES = [
     Page("token list", lambda w: "/accounts/tokens/", OWN),
     Page("token create", lambda w: "/accounts/tokens/", OWN, data=lambda w: {"name": "new"}),
-    Page("token revoke", lambda w: f"/accounts/tokens/{w['token'].pk}/revoke/", OWNER_ONLY,
-         data=lambda w: {}),
+    Page(
+        "token revoke",
+        lambda w: f"/accounts/tokens/{w['token'].pk}/revoke/",
+        OWNER_ONLY,
+        data=lambda w: {},
+    ),
     Page("user list", lambda w: "/accounts/users/", USER_ADMINS),
     Page("user create form", lambda w: "/accounts/users/new/", USER_ADMINS),
     Page("user create", lambda w: "/accounts/users/new/", CREATE_IN_ALPHA, data=new_user),
     Page("user detail", lambda w: f"/accounts/users/{w['target'].pk}/", ALPHA_USER),
     Page("user edit form", lambda w: f"/accounts/users/{w['target'].pk}/edit/", ALPHA_USER),
-    Page("user edit", lambda w: f"/accounts/users/{w['target'].pk}/edit/", ALPHA_USER,
-         data=edit_user),
+    Page(
+        "user edit", lambda w: f"/accounts/users/{w['target'].pk}/edit/", ALPHA_USER, data=edit_user
+    ),
     Page("password change", lambda w: "/accounts/password-change/", OWN),
 ]
 CASES = [(page, role) for page in PAGES for role in ROLES]
 
 
-@pytest.mark.parametrize(("page", "role"), CASES,
-                         ids=[f"{page.name}-{role}" for page, role in CASES])
+@pytest.mark.parametrize(
+    ("page", "role"), CASES, ids=[f"{page.name}-{role}" for page, role in CASES]
+)
 def test_account_page_isolation(page: Page, role: str, world: dict[str, Any], login) -> None:
     client = login(world["users"][role])
     url = page.url(world)
@@ -131,10 +149,20 @@ def test_matrix_covers_every_accounts_url() -> None:
     from accord.accounts import urls
 
     covered = {
-        "token_list", "token_revoke", "user_list", "user_create", "user_detail", "user_edit",
+        "token_list",
+        "token_revoke",
+        "user_list",
+        "user_create",
+        "user_detail",
+        "user_edit",
         "password_change",
         # public or flow pages, tested in test_views.py
-        "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-        "password_reset_complete", "password_change_done",
+        "login",
+        "logout",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+        "password_change_done",
     }
     assert {pattern.name for pattern in urls.urlpatterns} == covered

@@ -17,11 +17,6 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html(response: Any) -> str:
     return response.content.decode()
 
@@ -42,31 +37,39 @@ def test_anonymous_is_sent_to_login(login) -> None:
 
 def test_login_with_email_and_password(login, partner_a_user) -> None:
     client = login(None)
-    response = client.post("/accounts/login/", {"username": "ADMIN@alpha.test",
-                                                "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": "ADMIN@alpha.test", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/organisations/"
     assert "Alpha Distribution" in html(client.get("/organisations/"))
 
 
 def test_login_follows_safe_next_only(login, partner_a_user) -> None:
-    response = login(None).post("/accounts/login/?next=/territories/", {
-        "username": "admin@alpha.test", "password": PASSWORD, "next": "/territories/"})
+    response = login(None).post(
+        "/accounts/login/?next=/territories/",
+        {"username": "admin@alpha.test", "password": PASSWORD, "next": "/territories/"},
+    )
     assert response["Location"] == "/territories/"
-    response = login(None).post("/accounts/login/", {
-        "username": "admin@alpha.test", "password": PASSWORD, "next": "https://evil.test/"})
+    response = login(None).post(
+        "/accounts/login/",
+        {"username": "admin@alpha.test", "password": PASSWORD, "next": "https://evil.test/"},
+    )
     assert response["Location"] == "/organisations/"
 
 
-@pytest.mark.parametrize("data", [
-    {"username": "admin@alpha.test", "password": "wrong"},
-    {"username": "nobody@alpha.test", "password": PASSWORD},
-    {"username": "admin@alpha.test\x00", "password": PASSWORD},
-    {"username": "admin@alpha.test", "password": "pass\x00word"},
-    {"username": "x" * 10000, "password": "y" * 10000},
-    {"username": "", "password": ""},
-    {},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"username": "admin@alpha.test", "password": "wrong"},
+        {"username": "nobody@alpha.test", "password": PASSWORD},
+        {"username": "admin@alpha.test\x00", "password": PASSWORD},
+        {"username": "admin@alpha.test", "password": "pass\x00word"},
+        {"username": "x" * 10000, "password": "y" * 10000},
+        {"username": "", "password": ""},
+        {},
+    ],
+)
 def test_failed_login_shows_an_error(login, partner_a_user, data) -> None:
     response = login(None).post("/accounts/login/", data)
     assert response.status_code == 200
@@ -77,31 +80,49 @@ def test_failed_login_shows_an_error(login, partner_a_user, data) -> None:
 def test_login_is_throttled_after_repeated_failures(login, partner_a_user, settings) -> None:
     client = login(None)
     for _ in range(settings.ACCORD_LOGIN_MAX_FAILURES):
-        assert client.post("/accounts/login/", {"username": "admin@alpha.test",
-                                                "password": "wrong"}).status_code == 200
-    response = client.post("/accounts/login/", {"username": "admin@alpha.test",
-                                                "password": PASSWORD})
+        assert (
+            client.post(
+                "/accounts/login/", {"username": "admin@alpha.test", "password": "wrong"}
+            ).status_code
+            == 200
+        )
+    response = client.post(
+        "/accounts/login/", {"username": "admin@alpha.test", "password": PASSWORD}
+    )
     assert response.status_code == 429
     assert "Too many failed attempts" in html(response)
     assert "_auth_user_id" not in client.session
     # Another account from the same address is not locked out by these failures.
-    User.objects.create_user("other@alpha.test", PASSWORD, full_name="O",
-                             organisation=partner_a_user.organisation)
-    assert client.post("/accounts/login/", {"username": "other@alpha.test",
-                                            "password": PASSWORD}).status_code == 302
+    User.objects.create_user(
+        "other@alpha.test", PASSWORD, full_name="O", organisation=partner_a_user.organisation
+    )
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "other@alpha.test", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
 
 
 def test_successful_login_clears_failures(login, partner_a_user, settings) -> None:
     client = login(None)
     for _ in range(settings.ACCORD_LOGIN_MAX_FAILURES - 1):
         client.post("/accounts/login/", {"username": "admin@alpha.test", "password": "wrong"})
-    assert client.post("/accounts/login/", {"username": "admin@alpha.test",
-                                            "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "admin@alpha.test", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     client.post("/accounts/logout/")
     for _ in range(settings.ACCORD_LOGIN_MAX_FAILURES - 1):
         client.post("/accounts/login/", {"username": "admin@alpha.test", "password": "wrong"})
-    assert client.post("/accounts/login/", {"username": "admin@alpha.test",
-                                            "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "admin@alpha.test", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
 
 
 def test_logout_is_post_only(login, partner_a_user) -> None:
@@ -130,14 +151,16 @@ def test_password_reset_flow(login, partner_a_user) -> None:
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password-reset/sent/"
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(/accounts/password-reset/[^/]+/[^/]+/)",
-                     mail.outbox[0].body).group(1)
+    link = re.search(
+        r"http://testserver(/accounts/password-reset/[^/]+/[^/]+/)", mail.outbox[0].body
+    ).group(1)
 
     response = client.get(link, follow=True)
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "a-brand-new-secret-9",
-                                      "new_password2": "a-brand-new-secret-9"})
+    response = client.post(
+        form_url, {"new_password1": "a-brand-new-secret-9", "new_password2": "a-brand-new-secret-9"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password-reset/complete/"
     partner_a_user.refresh_from_db()
@@ -165,14 +188,21 @@ def test_password_reset_bad_link(login) -> None:
 
 def test_password_change(login, partner_a_user) -> None:
     client = login(partner_a_user)
-    response = client.post("/accounts/password-change/", {
-        "old_password": PASSWORD, "new_password1": "another-long-secret-7",
-        "new_password2": "another-long-secret-7"})
+    response = client.post(
+        "/accounts/password-change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-secret-7",
+            "new_password2": "another-long-secret-7",
+        },
+    )
     assert response.status_code == 302
     partner_a_user.refresh_from_db()
     assert partner_a_user.check_password("another-long-secret-7")
-    response = client.post("/accounts/password-change/", {
-        "old_password": "wrong", "new_password1": "short", "new_password2": "short"})
+    response = client.post(
+        "/accounts/password-change/",
+        {"old_password": "wrong", "new_password1": "short", "new_password2": "short"},
+    )
     assert response.status_code == 200
     assert response.context["form"].errors
 
@@ -224,15 +254,18 @@ def test_cannot_revoke_someone_elses_token(login, partner_a_user, vendor_admin) 
     assert token.revoked_at is None
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"name": ""}, "name"),
-    ({"name": "   "}, "name"),
-    ({"name": "x" * 101}, "name"),
-    ({"name": "nul\x00"}, "name"),
-    ({"name": "ok", "expires_on": "2000-01-01"}, "expires_on"),
-    ({"name": "ok", "expires_on": "9999-12-31"}, "expires_on"),
-    ({"name": "ok", "expires_on": "2026-13-45"}, "expires_on"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": "nul\x00"}, "name"),
+        ({"name": "ok", "expires_on": "2000-01-01"}, "expires_on"),
+        ({"name": "ok", "expires_on": "9999-12-31"}, "expires_on"),
+        ({"name": "ok", "expires_on": "2026-13-45"}, "expires_on"),
+    ],
+)
 def test_token_form_errors(login, partner_a_user, data, field) -> None:
     response = login(partner_a_user).post("/accounts/tokens/", data)
     assert response.status_code == 200
@@ -242,8 +275,9 @@ def test_token_form_errors(login, partner_a_user, data, field) -> None:
 
 def test_token_with_expiry(login, partner_a_user) -> None:
     expires_on = timezone.localdate() + dt.timedelta(days=30)
-    response = login(partner_a_user).post("/accounts/tokens/",
-                                          {"name": "temp", "expires_on": expires_on.isoformat()})
+    response = login(partner_a_user).post(
+        "/accounts/tokens/", {"name": "temp", "expires_on": expires_on.isoformat()}
+    )
     assert response.status_code == 200
     token = ApiToken.objects.get()
     assert token.expires_at is not None
@@ -267,19 +301,30 @@ def test_partner_admin_creates_and_edits_a_user(login, partner_a_user, partner_a
     form = html(client.get("/accounts/users/new/"))
     assert "Partner viewer" in form
     assert "Administrator</label>" not in form  # vendor roles are not offered to partners
-    response = client.post("/accounts/users/new/", {
-        "email": "New.Person@Alpha.test", "full_name": "New Person",
-        "organisation": partner_a.pk, "roles": ["partner_viewer"], "is_active": "on",
-    })
+    response = client.post(
+        "/accounts/users/new/",
+        {
+            "email": "New.Person@Alpha.test",
+            "full_name": "New Person",
+            "organisation": partner_a.pk,
+            "roles": ["partner_viewer"],
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     created = User.objects.get(email="new.person@alpha.test")
     assert created.organisation == partner_a
     assert [r.code for r in created.roles.all()] == ["partner_viewer"]
     assert not created.has_usable_password()
 
-    response = client.post(f"/accounts/users/{created.pk}/edit/", {
-        "email": "new.person@alpha.test", "full_name": "Renamed", "roles": ["partner_sales"],
-    })
+    response = client.post(
+        f"/accounts/users/{created.pk}/edit/",
+        {
+            "email": "new.person@alpha.test",
+            "full_name": "Renamed",
+            "roles": ["partner_sales"],
+        },
+    )
     assert response.status_code == 302
     created.refresh_from_db()
     assert created.full_name == "Renamed"
@@ -287,19 +332,27 @@ def test_partner_admin_creates_and_edits_a_user(login, partner_a_user, partner_a
     assert [r.code for r in created.roles.all()] == ["partner_sales"]
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"email": "bad"}, "email"),
-    ({"email": "admin@bravo.test"}, "email"),
-    ({"roles": ["administrator"]}, "roles"),
-    ({"roles": ["no-such-role"]}, "roles"),
-    ({"organisation": "999999"}, "organisation"),
-    ({"password": "short"}, "password"),
-    ({"full_name": "x\x00"}, "full_name"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"email": "bad"}, "email"),
+        ({"email": "admin@bravo.test"}, "email"),
+        ({"roles": ["administrator"]}, "roles"),
+        ({"roles": ["no-such-role"]}, "roles"),
+        ({"organisation": "999999"}, "organisation"),
+        ({"password": "short"}, "password"),
+        ({"full_name": "x\x00"}, "full_name"),
+    ],
+)
 def test_user_form_errors(login, partner_a_user, partner_a, partner_b_user, data, field) -> None:
     before = User.objects.count()
-    payload = {"email": "n@alpha.test", "full_name": "N", "organisation": partner_a.pk,
-               "roles": ["partner_viewer"], **data}
+    payload = {
+        "email": "n@alpha.test",
+        "full_name": "N",
+        "organisation": partner_a.pk,
+        "roles": ["partner_viewer"],
+        **data,
+    }
     response = login(partner_a_user).post("/accounts/users/new/", payload)
     assert response.status_code == 200
     assert field in response.context["form"].errors
@@ -309,9 +362,15 @@ def test_user_form_errors(login, partner_a_user, partner_a, partner_b_user, data
 def test_partner_admin_cannot_create_users_in_another_organisation(
     login, partner_a_user, partner_b
 ) -> None:
-    response = login(partner_a_user).post("/accounts/users/new/", {
-        "email": "spy@bravo.test", "full_name": "Spy", "organisation": partner_b.pk,
-        "roles": ["partner_viewer"]})
+    response = login(partner_a_user).post(
+        "/accounts/users/new/",
+        {
+            "email": "spy@bravo.test",
+            "full_name": "Spy",
+            "organisation": partner_b.pk,
+            "roles": ["partner_viewer"],
+        },
+    )
     assert response.status_code == 200
     assert "organisation" in response.context["form"].errors
     assert not User.objects.filter(email="spy@bravo.test").exists()

@@ -28,20 +28,14 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
-    # The fixtures create many users; Argon2 would spend seconds hashing their passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html(response: Any) -> str:
     return response.content.decode()
 
 
 def names_in(body: str) -> list[str]:
     """Organisation names linked from the list rows, in order."""
-    rows = body[body.index('id="organisation-rows"'):]
-    rows = rows[:rows.index("</tbody>")]
+    rows = body[body.index('id="organisation-rows"') :]
+    rows = rows[: rows.index("</tbody>")]
     return re.findall(r'<a href="/organisations/\d+/">([^<]+)</a>', rows)
 
 
@@ -49,11 +43,15 @@ def names_in(body: str) -> list[str]:
 @pytest.fixture
 def network(vendor: Organisation) -> list[Organisation]:
     organisations = [
-        OrganisationFactory(name="Cedar Logistics", kind="logistics", country="CN",
-                            status="prospect", tax_id="91310000ABC"),
+        OrganisationFactory(
+            name="Cedar Logistics",
+            kind="logistics",
+            country="CN",
+            status="prospect",
+            tax_id="91310000ABC",
+        ),
         OrganisationFactory(name="Birch Retail", kind="retailer", country="DE", city="Berlin"),
-        OrganisationFactory(name="Aspen Supply", kind="supplier", country="US",
-                            status="suspended"),
+        OrganisationFactory(name="Aspen Supply", kind="supplier", country="US", status="suspended"),
     ]
     update_organisation(actor=None, organisation=organisations[1], data={}, tags=["gold"])
     return organisations
@@ -71,26 +69,40 @@ def test_list_shows_visible_organisations_sorted_by_name(login, vendor_admin, ne
     assert "4 organisations" in body
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("kind=retailer", ["Birch Retail"]),
-    ("status=suspended", ["Aspen Supply"]),
-    ("country=CN", ["Cedar Logistics"]),
-    ("tag=gold", ["Birch Retail"]),
-    ("q=berlin", ["Birch Retail"]),
-    ("q=91310000abc", ["Cedar Logistics"]),
-    ("q=nothing-matches", []),
-    ("sort=-name&kind=", ["Cedar Logistics", "Birch Retail", "Aspen Supply", "Accord Vendor"]),
-    ("sort=country", ["Accord Vendor", "Cedar Logistics", "Birch Retail", "Aspen Supply"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("kind=retailer", ["Birch Retail"]),
+        ("status=suspended", ["Aspen Supply"]),
+        ("country=CN", ["Cedar Logistics"]),
+        ("tag=gold", ["Birch Retail"]),
+        ("q=berlin", ["Birch Retail"]),
+        ("q=91310000abc", ["Cedar Logistics"]),
+        ("q=nothing-matches", []),
+        ("sort=-name&kind=", ["Cedar Logistics", "Birch Retail", "Aspen Supply", "Accord Vendor"]),
+        ("sort=country", ["Accord Vendor", "Cedar Logistics", "Birch Retail", "Aspen Supply"]),
+    ],
+)
 def test_list_filters_search_and_sort(login, vendor_admin, network, query, expected) -> None:
     body = html(login(vendor_admin).get(f"/organisations/?{query}"))
     assert names_in(body) == expected
 
 
-@pytest.mark.parametrize("query", [
-    "kind=bogus", "status=%00", "q=%00", "q=" + "x" * 5000, "page=abc", "page=-1",
-    "page=99999999999999999999999", "sort=password", "tag=%ff%fe", "country=ZZZ",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "kind=bogus",
+        "status=%00",
+        "q=%00",
+        "q=" + "x" * 5000,
+        "page=abc",
+        "page=-1",
+        "page=99999999999999999999999",
+        "sort=password",
+        "tag=%ff%fe",
+        "country=ZZZ",
+    ],
+)
 def test_list_ignores_bad_filters(login, vendor_admin, network, query) -> None:
     response = login(vendor_admin).get(f"/organisations/?{query}")
     assert response.status_code == 200
@@ -111,7 +123,8 @@ def test_list_paginates(login, vendor_admin, vendor) -> None:
 def test_list_htmx_request_returns_only_the_results(login, vendor_admin, network) -> None:
     response = login(vendor_admin).get(
         "/organisations/?kind=retailer",
-        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="organisation-results",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="organisation-results",
     )
     body = html(response)
     assert "<html" not in body
@@ -133,8 +146,9 @@ def test_list_query_count_does_not_grow_with_rows(
     parent = OrganisationFactory(name="Parent Co")
     for number in range(size):
         organisation = OrganisationFactory(name=f"Child {number:02d}", parent=parent)
-        update_organisation(actor=None, organisation=organisation, data={},
-                            tags=[f"t{number % 4}", "all"])
+        update_organisation(
+            actor=None, organisation=organisation, data={}, tags=[f"t{number % 4}", "all"]
+        )
     client = login(vendor_admin)
     client.get("/organisations/")  # warm the session
     with django_assert_max_num_queries(10):
@@ -174,7 +188,8 @@ def test_detail_profile_and_tabs(login, vendor_admin, partner_a, partner_a_child
 def test_detail_tab_htmx_partial(login, vendor_admin, partner_a) -> None:
     response = login(vendor_admin).get(
         f"/organisations/{partner_a.pk}/?tab=contacts",
-        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="organisation-tabs",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="organisation-tabs",
     )
     body = html(response)
     assert "<html" not in body
@@ -183,13 +198,22 @@ def test_detail_tab_htmx_partial(login, vendor_admin, partner_a) -> None:
 
 def test_detail_flags_agreements_due_for_renewal(login, vendor_admin, partner_a) -> None:
     today = timezone.localdate()
-    AgreementFactory(organisation=partner_a, reference="AGR-SOON", start_on=dt.date(2020, 1, 1),
-                     end_on=today + dt.timedelta(days=10), renewal_notice_days=30)
-    AgreementFactory(organisation=partner_a, reference="AGR-LATER",
-                     start_on=dt.date(2020, 1, 1), end_on=today + dt.timedelta(days=300))
+    AgreementFactory(
+        organisation=partner_a,
+        reference="AGR-SOON",
+        start_on=dt.date(2020, 1, 1),
+        end_on=today + dt.timedelta(days=10),
+        renewal_notice_days=30,
+    )
+    AgreementFactory(
+        organisation=partner_a,
+        reference="AGR-LATER",
+        start_on=dt.date(2020, 1, 1),
+        end_on=today + dt.timedelta(days=300),
+    )
     body = html(login(vendor_admin).get(f"/organisations/{partner_a.pk}/?tab=agreements"))
-    soon_row = body[body.index("AGR-SOON"):body.index("</tr>", body.index("AGR-SOON"))]
-    later_row = body[body.index("AGR-LATER"):body.index("</tr>", body.index("AGR-LATER"))]
+    soon_row = body[body.index("AGR-SOON") : body.index("</tr>", body.index("AGR-SOON"))]
+    later_row = body[body.index("AGR-LATER") : body.index("</tr>", body.index("AGR-LATER"))]
     assert "Renewal due" in soon_row
     assert "Renewal due" not in later_row
     assert 'title="Renewal due">1</span>' in body  # counted on the tab itself
@@ -217,8 +241,10 @@ def test_edit_buttons_follow_role(login, partner_a_user, partner_a_viewer, partn
 
 def test_history_tab_shows_before_and_after(login, vendor_admin, partner_a) -> None:
     client = login(vendor_admin)
-    client.post(f"/organisations/{partner_a.pk}/transition/",
-                {"status": "suspended", "reason": "Late payments"})
+    client.post(
+        f"/organisations/{partner_a.pk}/transition/",
+        {"status": "suspended", "reason": "Late payments"},
+    )
     body = html(client.get(f"/organisations/{partner_a.pk}/?tab=history"))
     assert "admin@vendor.test" in body
     assert "Status changed" in body
@@ -226,12 +252,19 @@ def test_history_tab_shows_before_and_after(login, vendor_admin, partner_a) -> N
     assert "Late payments" in body
 
 
-@pytest.mark.parametrize("path", [
-    "/organisations/0/", "/organisations/999999999999999999/",
-    "/organisations/99999999999999999999999999/", "/organisations/abc/",
-    "/organisations/-1/", "/agreements/999999999999999999/", "/contacts/0/edit/",
-    "/territories/999999999999999999/edit/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/organisations/0/",
+        "/organisations/999999999999999999/",
+        "/organisations/99999999999999999999999999/",
+        "/organisations/abc/",
+        "/organisations/-1/",
+        "/agreements/999999999999999999/",
+        "/contacts/0/edit/",
+        "/territories/999999999999999999/edit/",
+    ],
+)
 def test_bad_ids_answer_not_found(login, vendor_admin, path) -> None:
     response = login(vendor_admin).get(path)
     assert response.status_code == 404
@@ -240,11 +273,18 @@ def test_bad_ids_answer_not_found(login, vendor_admin, path) -> None:
 
 # -- organisation forms -------------------------------------------------------------------
 def test_create_organisation(login, channel_manager, partner_a) -> None:
-    response = login(channel_manager).post("/organisations/new/", {
-        "name": "Delta Dealers", "kind": "reseller", "parent": partner_a.pk,
-        "website_domain": "Delta.Example.COM", "country": "cn", "currency": "cny",
-        "tags": "gold\uff0c east, gold",  # a Chinese comma separates too
-    })
+    response = login(channel_manager).post(
+        "/organisations/new/",
+        {
+            "name": "Delta Dealers",
+            "kind": "reseller",
+            "parent": partner_a.pk,
+            "website_domain": "Delta.Example.COM",
+            "country": "cn",
+            "currency": "cny",
+            "tags": "gold\uff0c east, gold",  # a Chinese comma separates too
+        },
+    )
     organisation = Organisation.objects.get(name="Delta Dealers")
     assert response.status_code == 302
     assert response["Location"] == f"/organisations/{organisation.pk}/"
@@ -255,21 +295,24 @@ def test_create_organisation(login, channel_manager, partner_a) -> None:
     assert AuditEntry.objects.filter(object_id=str(organisation.pk), action="create").exists()
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"name": ""}, "name"),
-    ({"name": "x" * 201}, "name"),
-    ({"name": "Nul\x00Byte"}, "name"),
-    ({"kind": "vendor"}, "kind"),
-    ({"kind": "spaceship"}, "kind"),
-    ({"website_domain": "not a domain"}, "website_domain"),
-    ({"country": "China"}, "country"),
-    ({"currency": "US"}, "currency"),
-    ({"email": "nope"}, "email"),
-    ({"parent": "999999999"}, "parent"),
-    ({"parent": "abc"}, "parent"),
-    ({"parent": "99999999999999999999999"}, "parent"),
-    ({"tags": "x" * 60}, "tags"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"name": "Nul\x00Byte"}, "name"),
+        ({"kind": "vendor"}, "kind"),
+        ({"kind": "spaceship"}, "kind"),
+        ({"website_domain": "not a domain"}, "website_domain"),
+        ({"country": "China"}, "country"),
+        ({"currency": "US"}, "currency"),
+        ({"email": "nope"}, "email"),
+        ({"parent": "999999999"}, "parent"),
+        ({"parent": "abc"}, "parent"),
+        ({"parent": "99999999999999999999999"}, "parent"),
+        ({"tags": "x" * 60}, "tags"),
+    ],
+)
 def test_create_organisation_shows_field_errors(login, channel_manager, data, field) -> None:
     payload = {"name": "Echo", "kind": "reseller", "currency": "USD", **data}
     before = Organisation.objects.count()
@@ -287,10 +330,16 @@ def test_parent_choices_are_restricted(login, partner_a_user, partner_a, partner
 def test_partner_edits_own_organisation_but_not_its_parent(
     login, partner_a_user, partner_a, partner_b
 ) -> None:
-    response = login(partner_a_user).post(f"/organisations/{partner_a.pk}/edit/", {
-        "name": "Alpha Distribution Ltd", "kind": "distributor", "currency": "USD",
-        "parent": partner_b.pk, "tags": "",
-    })
+    response = login(partner_a_user).post(
+        f"/organisations/{partner_a.pk}/edit/",
+        {
+            "name": "Alpha Distribution Ltd",
+            "kind": "distributor",
+            "currency": "USD",
+            "parent": partner_b.pk,
+            "tags": "",
+        },
+    )
     assert response.status_code == 302
     partner_a.refresh_from_db()
     assert partner_a.name == "Alpha Distribution Ltd"
@@ -299,10 +348,15 @@ def test_partner_edits_own_organisation_but_not_its_parent(
 
 def test_edit_without_changes_writes_no_audit(login, vendor_admin, partner_a) -> None:
     before = AuditEntry.objects.count()
-    response = login(vendor_admin).post(f"/organisations/{partner_a.pk}/edit/", {
-        "name": partner_a.name, "kind": partner_a.kind, "currency": partner_a.currency,
-        "country": partner_a.country,
-    })
+    response = login(vendor_admin).post(
+        f"/organisations/{partner_a.pk}/edit/",
+        {
+            "name": partner_a.name,
+            "kind": partner_a.kind,
+            "currency": partner_a.currency,
+            "country": partner_a.country,
+        },
+    )
     assert response.status_code == 302
     assert AuditEntry.objects.count() == before
 
@@ -310,10 +364,15 @@ def test_edit_without_changes_writes_no_audit(login, vendor_admin, partner_a) ->
 def test_edit_cannot_make_an_organisation_its_own_descendant(
     login, vendor_admin, partner_a, partner_a_child
 ) -> None:
-    response = login(vendor_admin).post(f"/organisations/{partner_a.pk}/edit/", {
-        "name": partner_a.name, "kind": partner_a.kind, "currency": "USD",
-        "parent": partner_a_child.pk,
-    })
+    response = login(vendor_admin).post(
+        f"/organisations/{partner_a.pk}/edit/",
+        {
+            "name": partner_a.name,
+            "kind": partner_a.kind,
+            "currency": "USD",
+            "parent": partner_a_child.pk,
+        },
+    )
     assert response.status_code == 200
     assert "parent" in response.context["form"].errors
     partner_a.refresh_from_db()
@@ -353,10 +412,15 @@ def test_transition_requires_post(login, channel_manager, partner_a) -> None:
 def test_contact_create_edit_delete(login, partner_a_user, partner_a) -> None:
     client = login(partner_a_user)
     old = ContactFactory(organisation=partner_a, full_name="Old Primary", is_primary=True)
-    response = client.post(f"/organisations/{partner_a.pk}/contacts/new/", {
-        "full_name": "Wang Fang", "job_title": "Buyer", "email": "wang@alpha.test",
-        "is_primary": "on",
-    })
+    response = client.post(
+        f"/organisations/{partner_a.pk}/contacts/new/",
+        {
+            "full_name": "Wang Fang",
+            "job_title": "Buyer",
+            "email": "wang@alpha.test",
+            "is_primary": "on",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/organisations/{partner_a.pk}/?tab=contacts"
     contact = Contact.objects.get(full_name="Wang Fang")
@@ -364,8 +428,9 @@ def test_contact_create_edit_delete(login, partner_a_user, partner_a) -> None:
     old.refresh_from_db()
     assert not old.is_primary
 
-    response = client.post(f"/contacts/{contact.pk}/edit/", {"full_name": "Wang Fang",
-                                                            "job_title": "Head of buying"})
+    response = client.post(
+        f"/contacts/{contact.pk}/edit/", {"full_name": "Wang Fang", "job_title": "Head of buying"}
+    )
     assert response.status_code == 302
     contact.refresh_from_db()
     assert contact.job_title == "Head of buying"
@@ -376,10 +441,16 @@ def test_contact_create_edit_delete(login, partner_a_user, partner_a) -> None:
     assert not Contact.objects.filter(pk=contact.pk).exists()
 
 
-@pytest.mark.parametrize("data", [
-    {"full_name": ""}, {"full_name": "a" * 151}, {"full_name": "A", "email": "bad"},
-    {"full_name": "A\x00"}, {"full_name": "A", "phone": "1" * 51},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"full_name": ""},
+        {"full_name": "a" * 151},
+        {"full_name": "A", "email": "bad"},
+        {"full_name": "A\x00"},
+        {"full_name": "A", "phone": "1" * 51},
+    ],
+)
 def test_contact_form_errors(login, partner_a_user, partner_a, data) -> None:
     response = login(partner_a_user).post(f"/organisations/{partner_a.pk}/contacts/new/", data)
     assert response.status_code == 200
@@ -389,74 +460,105 @@ def test_contact_form_errors(login, partner_a_user, partner_a, data) -> None:
 
 # -- agreements -------------------------------------------------------------------------------
 def targets(*rows: dict[str, str], initial: int = 0) -> dict[str, str]:
-    data = {"targets-TOTAL_FORMS": str(len(rows)), "targets-INITIAL_FORMS": str(initial),
-            "targets-MIN_NUM_FORMS": "0", "targets-MAX_NUM_FORMS": "50"}
+    data = {
+        "targets-TOTAL_FORMS": str(len(rows)),
+        "targets-INITIAL_FORMS": str(initial),
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "50",
+    }
     for index, row in enumerate(rows):
         data.update({f"targets-{index}-{key}": value for key, value in row.items()})
     return data
 
 
-AGREEMENT = {"reference": "AGR-77", "type": "distribution", "start_on": "2026-01-01",
-             "end_on": "2027-01-01", "renewal_notice_days": "60"}
-REVENUE = {"metric": "revenue", "comparator": ">=", "target": "2500000", "unit": "CNY",
-           "period": "year"}
+AGREEMENT = {
+    "reference": "AGR-77",
+    "type": "distribution",
+    "start_on": "2026-01-01",
+    "end_on": "2027-01-01",
+    "renewal_notice_days": "60",
+}
+REVENUE = {
+    "metric": "revenue",
+    "comparator": ">=",
+    "target": "2500000",
+    "unit": "CNY",
+    "period": "year",
+}
 
 
 def test_agreement_create_with_targets_then_edit(login, channel_manager, partner_a) -> None:
     client = login(channel_manager)
     empty_row = {"metric": "", "comparator": ">=", "target": "", "unit": "", "period": "year"}
-    response = client.post(f"/organisations/{partner_a.pk}/agreements/new/",
-                           {**AGREEMENT, **targets(REVENUE, empty_row)})
+    response = client.post(
+        f"/organisations/{partner_a.pk}/agreements/new/",
+        {**AGREEMENT, **targets(REVENUE, empty_row)},
+    )
     agreement = Agreement.objects.get(reference="AGR-77")
     assert response.status_code == 302
     assert response["Location"] == f"/agreements/{agreement.pk}/"
-    assert [(t.metric, t.target) for t in agreement.targets.all()] == [
-        ("revenue", 2500000)
-    ]
+    assert [(t.metric, t.target) for t in agreement.targets.all()] == [("revenue", 2500000)]
     detail = html(client.get(f"/agreements/{agreement.pk}/"))
     assert "revenue" in detail
     assert "2,500,000" in detail  # locale-formatted
 
-    fill = {"metric": "fill_rate", "comparator": ">=", "target": "0.95", "unit": "",
-            "period": "quarter"}
-    response = client.post(f"/agreements/{agreement.pk}/edit/", {
-        **AGREEMENT, "pricing_tier": "Gold",
-        **targets({**REVENUE, "DELETE": "on"}, fill, initial=1),
-    })
+    fill = {
+        "metric": "fill_rate",
+        "comparator": ">=",
+        "target": "0.95",
+        "unit": "",
+        "period": "quarter",
+    }
+    response = client.post(
+        f"/agreements/{agreement.pk}/edit/",
+        {
+            **AGREEMENT,
+            "pricing_tier": "Gold",
+            **targets({**REVENUE, "DELETE": "on"}, fill, initial=1),
+        },
+    )
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.pricing_tier == "Gold"
     assert [t.metric for t in agreement.targets.all()] == ["fill_rate"]
 
 
-@pytest.mark.parametrize(("data", "where"), [
-    ({"end_on": "2025-01-01"}, "end_on"),
-    ({"start_on": "2026-02-30"}, "start_on"),
-    ({"start_on": "0001-01-01"}, "start_on"),
-    ({"start_on": "99999-01-01"}, "start_on"),
-    ({"renewal_notice_days": "-1"}, "renewal_notice_days"),
-    ({"renewal_notice_days": "99999999999999999999"}, "renewal_notice_days"),
-    ({"type": "marriage"}, "type"),
-    ({"reference": "r" * 51}, "reference"),
-])
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"end_on": "2025-01-01"}, "end_on"),
+        ({"start_on": "2026-02-30"}, "start_on"),
+        ({"start_on": "0001-01-01"}, "start_on"),
+        ({"start_on": "99999-01-01"}, "start_on"),
+        ({"renewal_notice_days": "-1"}, "renewal_notice_days"),
+        ({"renewal_notice_days": "99999999999999999999"}, "renewal_notice_days"),
+        ({"type": "marriage"}, "type"),
+        ({"reference": "r" * 51}, "reference"),
+    ],
+)
 def test_agreement_form_errors(login, channel_manager, partner_a, data, where) -> None:
-    response = login(channel_manager).post(f"/organisations/{partner_a.pk}/agreements/new/",
-                                           {**AGREEMENT, **data, **targets()})
+    response = login(channel_manager).post(
+        f"/organisations/{partner_a.pk}/agreements/new/", {**AGREEMENT, **data, **targets()}
+    )
     assert response.status_code == 200
     assert where in response.context["form"].errors
     assert not Agreement.objects.exists()
 
 
-@pytest.mark.parametrize("row", [
-    {**REVENUE, "target": "NaN"},
-    {**REVENUE, "target": "1e999999"},
-    {**REVENUE, "metric": "not a slug"},
-    {**REVENUE, "period": "decade"},
-    {**REVENUE, "comparator": "=="},
-])
+@pytest.mark.parametrize(
+    "row",
+    [
+        {**REVENUE, "target": "NaN"},
+        {**REVENUE, "target": "1e999999"},
+        {**REVENUE, "metric": "not a slug"},
+        {**REVENUE, "period": "decade"},
+        {**REVENUE, "comparator": "=="},
+    ],
+)
 def test_agreement_target_errors(login, channel_manager, partner_a, row) -> None:
-    response = login(channel_manager).post(f"/organisations/{partner_a.pk}/agreements/new/",
-                                           {**AGREEMENT, **targets(row)})
+    response = login(channel_manager).post(
+        f"/organisations/{partner_a.pk}/agreements/new/", {**AGREEMENT, **targets(row)}
+    )
     assert response.status_code == 200
     assert not response.context["formset"].is_valid()
     assert not Agreement.objects.exists()
@@ -464,19 +566,22 @@ def test_agreement_target_errors(login, channel_manager, partner_a, row) -> None
 
 def test_agreement_duplicate_targets_and_references(login, channel_manager, partner_a) -> None:
     client = login(channel_manager)
-    response = client.post(f"/organisations/{partner_a.pk}/agreements/new/",
-                           {**AGREEMENT, **targets(REVENUE, REVENUE)})
+    response = client.post(
+        f"/organisations/{partner_a.pk}/agreements/new/", {**AGREEMENT, **targets(REVENUE, REVENUE)}
+    )
     assert response.status_code == 200
     assert response.context["formset"].non_form_errors()
     AgreementFactory(reference="AGR-77")
-    response = client.post(f"/organisations/{partner_a.pk}/agreements/new/",
-                           {**AGREEMENT, **targets()})
+    response = client.post(
+        f"/organisations/{partner_a.pk}/agreements/new/", {**AGREEMENT, **targets()}
+    )
     assert "reference" in response.context["form"].errors
 
 
 def test_agreement_without_management_form_is_an_error(login, channel_manager, partner_a):
-    response = login(channel_manager).post(f"/organisations/{partner_a.pk}/agreements/new/",
-                                           AGREEMENT)
+    response = login(channel_manager).post(
+        f"/organisations/{partner_a.pk}/agreements/new/", AGREEMENT
+    )
     assert response.status_code == 200
     assert not Agreement.objects.exists()
 
@@ -498,15 +603,17 @@ def test_agreement_transition(login, channel_manager, partner_a) -> None:
 def test_assign_and_remove_territory(login, channel_manager, partner_a, partner_b, east) -> None:
     client = login(channel_manager)
     west = TerritoryFactory(code="west", name="West")
-    response = client.post(f"/organisations/{partner_b.pk}/territories/add/",
-                           {"territory": west.pk, "exclusive": "on"})
+    response = client.post(
+        f"/organisations/{partner_b.pk}/territories/add/", {"territory": west.pk, "exclusive": "on"}
+    )
     assert response.status_code == 302
     assignment = TerritoryAssignment.objects.get(organisation=partner_b, territory=west)
     assert assignment.exclusive
 
     # east is held exclusively by partner_a: a clear field error, nothing written.
-    response = client.post(f"/organisations/{partner_b.pk}/territories/add/",
-                           {"territory": east.pk})
+    response = client.post(
+        f"/organisations/{partner_b.pk}/territories/add/", {"territory": east.pk}
+    )
     assert response.status_code == 200
     assert "exclusively" in str(response.context["form"].errors)
     assert not TerritoryAssignment.objects.filter(organisation=partner_b, territory=east).exists()
@@ -527,22 +634,26 @@ def test_territory_tree_nests_and_badges(login, vendor_admin, partner_a, partner
 
 def test_territory_create_edit_delete(login, vendor_admin, east) -> None:
     client = login(vendor_admin)
-    response = client.post("/territories/new/", {"code": "cn-sh", "name": "上海",
-                                                 "level": "city", "parent": east.pk})
+    response = client.post(
+        "/territories/new/", {"code": "cn-sh", "name": "上海", "level": "city", "parent": east.pk}
+    )
     assert response.status_code == 302
     territory = Territory.objects.get(code="cn-sh")
     assert territory.parent == east
 
-    response = client.post(f"/territories/{territory.pk}/edit/",
-                           {"code": "cn-sh", "name": "Shanghai", "level": "city",
-                            "parent": east.pk})
+    response = client.post(
+        f"/territories/{territory.pk}/edit/",
+        {"code": "cn-sh", "name": "Shanghai", "level": "city", "parent": east.pk},
+    )
     assert response.status_code == 302
     territory.refresh_from_db()
     assert territory.name == "Shanghai"
 
     # A territory cannot move below itself: the parent choice is not even offered.
-    response = client.post(f"/territories/{east.pk}/edit/", {
-        "code": east.code, "name": east.name, "level": east.level, "parent": territory.pk})
+    response = client.post(
+        f"/territories/{east.pk}/edit/",
+        {"code": east.code, "name": east.name, "level": east.level, "parent": territory.pk},
+    )
     assert response.status_code == 200
     assert "parent" in response.context["form"].errors
 
@@ -556,12 +667,15 @@ def test_territory_create_edit_delete(login, vendor_admin, east) -> None:
     assert not Territory.objects.filter(pk=territory.pk).exists()
 
 
-@pytest.mark.parametrize("data", [
-    {"code": "Not A Slug", "name": "X", "level": "city"},
-    {"code": "ok", "name": "", "level": "city"},
-    {"code": "ok", "name": "X", "level": "planet"},
-    {"code": "asia", "name": "Dup", "level": "group"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"code": "Not A Slug", "name": "X", "level": "city"},
+        {"code": "ok", "name": "", "level": "city"},
+        {"code": "ok", "name": "X", "level": "planet"},
+        {"code": "asia", "name": "Dup", "level": "group"},
+    ],
+)
 def test_territory_form_errors(login, vendor_admin, east, data) -> None:
     before = Territory.objects.count()
     response = login(vendor_admin).post("/territories/new/", data)
@@ -575,13 +689,22 @@ def test_pages_have_no_inline_script_or_style(login, vendor_admin, partner_a) ->
     agreement = AgreementFactory(organisation=partner_a)
     client = login(vendor_admin)
     paths = [
-        "/organisations/", f"/organisations/{partner_a.pk}/", "/organisations/new/",
-        f"/organisations/{partner_a.pk}/edit/", f"/agreements/{agreement.pk}/",
-        f"/agreements/{agreement.pk}/edit/", "/territories/", "/territories/new/",
-        "/accounts/tokens/", "/accounts/users/", "/accounts/password-change/",
+        "/organisations/",
+        f"/organisations/{partner_a.pk}/",
+        "/organisations/new/",
+        f"/organisations/{partner_a.pk}/edit/",
+        f"/agreements/{agreement.pk}/",
+        f"/agreements/{agreement.pk}/edit/",
+        "/territories/",
+        "/territories/new/",
+        "/accounts/tokens/",
+        "/accounts/users/",
+        "/accounts/password-change/",
         "/organisations/999999/",
-        *[f"/organisations/{partner_a.pk}/?tab={tab}"
-          for tab in ("contacts", "territories", "agreements", "history")],
+        *[
+            f"/organisations/{partner_a.pk}/?tab={tab}"
+            for tab in ("contacts", "territories", "agreements", "history")
+        ],
     ]
     for path in [*paths, "/accounts/login/"]:
         response = (client if path != "/accounts/login/" else login(None)).get(path)
@@ -606,8 +729,9 @@ def test_csrf_failure_page_has_no_inline_style(partner_a_user, partner_a) -> Non
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(partner_a_user)
-    response = client.post(f"/organisations/{partner_a.pk}/contacts/new/",
-                           {"full_name": "No Token"})
+    response = client.post(
+        f"/organisations/{partner_a.pk}/contacts/new/", {"full_name": "No Token"}
+    )
     assert response.status_code == 403
     body = html(response)
     assert "The form has expired" in body
@@ -624,11 +748,14 @@ def test_territory_tree_and_history_query_counts(
     root = TerritoryFactory(code="root", name="Root", level="group")
     organisation = OrganisationFactory(name="Holder")
     for number in range(size):
-        territory = create_territory(actor=vendor_admin, data={
-            "code": f"t{number}", "name": f"T{number}", "level": "city", "parent": root})
+        territory = create_territory(
+            actor=vendor_admin,
+            data={"code": f"t{number}", "name": f"T{number}", "level": "city", "parent": root},
+        )
         assign_territory(actor=vendor_admin, organisation=organisation, territory=territory)
-        update_organisation(actor=vendor_admin, organisation=organisation,
-                            data={"phone": f"+1 555 {number:04d}"})
+        update_organisation(
+            actor=vendor_admin, organisation=organisation, data={"phone": f"+1 555 {number:04d}"}
+        )
     client = login(vendor_admin)
     client.get("/territories/")
     with django_assert_max_num_queries(8):
