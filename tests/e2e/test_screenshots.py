@@ -43,6 +43,10 @@ def test_screenshots_of_the_main_pages(
     written.append(shoot(session, screenshot_dir, "territories"))
 
     session.goto("/accounts/tokens/")
+    session.page.fill("main form input[name=name]", "ERP sync")
+    with session.page.expect_navigation():
+        session.page.click("main form.card button[type=submit]")
+    assert "acc_" in session.page.locator("main").inner_text()  # the secret, shown once
     written.append(shoot(session, screenshot_dir, "tokens"))
 
     session.goto("/organisations/")
