@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Two workers (the machines have two cores); XDIST= runs the suite in one process.
 XDIST ?= -n 2
 
-.PHONY: help .venv demo test test-postgres browser-deps lint openapi bench clean
+.PHONY: help .venv demo test test-postgres system-deps lint openapi bench clean
 
 help:
 	@echo "make demo           load the demo network and serve it on http://127.0.0.1:8000"
@@ -37,17 +37,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/accord demo
 
-# Debian's Chromium (driven by Playwright) and CJK fonts for the browser tests.
-browser-deps:
-	@if dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then \
-		echo "chromium and fonts-noto-cjk are installed"; \
+# Debian packages the tests use: Chromium (driven by Playwright) and CJK fonts for the
+# browser tests, GNU gettext for the translation-catalogue test.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk gettext
+system-deps:
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then \
+		echo "$(SYSTEM_PACKAGES): installed"; \
 	else \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q \
 		&& $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends chromium fonts-noto-cjk; \
+			--no-install-recommends $(SYSTEM_PACKAGES); \
 	fi
 
-test: $(STAMP) browser-deps
+test: $(STAMP) system-deps
 	env -u ACCORD_DATABASE_URL $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # Browser tests are left to the SQLite leg (they test pages, not the database).
