@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,7 +115,7 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def process_env(var: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "ACCORD_DATABASE_URL"}
-    env.update(ACCORD_VAR_DIR=str(var), ACCORD_DEBUG="0")
+    env.update(ACCORD_VAR_DIR=str(var), ACCORD_DEBUG="0", PYTHONUNBUFFERED="1")
     return env
 
 
@@ -177,3 +178,33 @@ def test_serve_runs_gunicorn_with_static_files(var_dir: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()
     assert "gunicorn" in output.lower()
+
+
+def test_demo_serves_the_app_and_its_static_files(var_dir: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*ACCORD, "demo", "--organisations", "14", "--port", str(port)],
+        env=process_env(var_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/accounts/login/", process, seconds=120)
+        status, body, headers = get(f"{base}/accounts/login/")
+        assert status == 200 and "Content-Security-Policy" in headers
+        status, body, _ = get(f"{base}/static/accord/accord.css")
+        assert status == 200 and body
+        # DEBUG stays off: an unknown page is the app's own 404, not Django's debug page.
+        try:
+            get(f"{base}/no-such-page/")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+            assert b"URLconf" not in error.read()
+        else:
+            raise AssertionError("an unknown page answered 200")
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0].decode()
+    assert "admin@accord.demo" in output and DEMO_PASSWORD in output
