@@ -7,7 +7,7 @@ size, then times for a partner administrator (organisation subtree), a regional
 coordinator (territory scope) and an analyst (everything):
 
 - ``Organisation.objects.restrict(user).count()`` against the plainest SQL giving the same
-  number (a prefix match on the materialised path, a join over the territory tree, a bare
+  number (a range scan over the materialised path, a join over the territory tree, a bare
   count), and
 - the organisation list page's query (``selectors.list_organisations``, first 50 rows with
   parents and tags) against one hand-written SELECT ... LIMIT 50 of the same rows.
@@ -79,14 +79,17 @@ def main() -> None:
         "SELECT a.organisation_id FROM partners_territoryassignment a "
         f"JOIN partners_territory t ON t.id = a.territory_id WHERE {territory_match}"
     )
+    # The subtree as an index range scan: every path that starts with "/1/2/" sorts
+    # between "/1/2/" and "/1/20" ("0" follows "/").
+    subtree = [prefix, prefix[:-1] + "0"]
     floors = {
         "partner": (
-            "SELECT COUNT(*) FROM partners_organisation WHERE path LIKE %s",
-            [f"{prefix}%"],
+            "SELECT COUNT(*) FROM partners_organisation WHERE path >= %s AND path < %s",
+            subtree,
             "SELECT o.id, o.name, p.name FROM partners_organisation o "
             "LEFT JOIN partners_organisation p ON p.id = o.parent_id "
-            "WHERE o.path LIKE %s ORDER BY o.name, o.id LIMIT 50",
-            [f"{prefix}%"],
+            "WHERE o.path >= %s AND o.path < %s ORDER BY o.name, o.id LIMIT 50",
+            subtree,
         ),
         "coordinator": (
             f"SELECT COUNT(*) FROM partners_organisation WHERE id IN ({territory_ids})",
