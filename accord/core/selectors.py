@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils.translation import gettext as _
 
 from accord.core.errors import ValidationError
 from accord.core.models import AuditEntry
@@ -19,7 +18,8 @@ def audit_object_type(label: str) -> ContentType:
     try:
         return ContentType.objects.get_by_natural_key(app_label, model)
     except ContentType.DoesNotExist as error:
-        raise ValidationError({"object_type": [_("Unknown object type.")]}) from error
+        # A machine-facing filter error; left untranslated on purpose (API clients read codes).
+        raise ValidationError({"object_type": ["Unknown object type."]}) from error
 
 
 def search_audit_entries(
