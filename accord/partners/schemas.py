@@ -83,6 +83,11 @@ class OrganisationOut(Schema):
     updated_at: dt.datetime
 
     @staticmethod
+    def resolve_parent_id(obj: Any) -> int | None:
+        # A partner's parent may be outside what the partner sees: then it is not shown.
+        return obj.parent_id if getattr(obj, "parent_visible", True) else None
+
+    @staticmethod
     def resolve_tags(obj: Any) -> list[str]:
         return [tag.name for tag in obj.tags.all()]
 

@@ -260,10 +260,11 @@ def _organisation_rows(user: Any) -> models.QuerySet[Organisation]:
         .select_related("territory")
         .order_by("territory__path", "pk")
     )
-    return Organisation.objects.restrict(user, "view").prefetch_related(
+    queryset = Organisation.objects.restrict(user, "view").prefetch_related(
         Prefetch("tags", queryset=Tag.objects.order_by("name")),
         Prefetch("territory_assignments", queryset=assignments),
     )
+    return with_parent_visibility(queryset, user)
 
 
 def search_organisations(
@@ -286,7 +287,8 @@ def search_organisations(
     if country:
         queryset = queryset.filter(country=country.upper())
     if parent is not None:
-        queryset = queryset.filter(parent_id=parent)
+        # Only a parent the user sees can be asked about; otherwise it would be an oracle.
+        queryset = queryset.filter(parent_id=parent, parent_visible=True)
     if tag:
         queryset = queryset.filter(tags__name=tag)
     if q:
