@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "accord.core.middleware.ContentSecurityPolicyMiddleware",
     "accord.core.middleware.ApiErrorShapeMiddleware",
+    "accord.core.middleware.SessionKeyGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

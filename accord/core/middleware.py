@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -48,3 +49,23 @@ class ApiErrorShapeMiddleware:
                     replacement[header] = response[header]
             return replacement
         return response
+
+
+SESSION_KEY = re.compile(r"[a-z0-9]{32}")
+
+
+class SessionKeyGuardMiddleware:
+    """Ignore a session cookie that no session key could ever match.
+
+    Django looks any cookie value up in the session table; PostgreSQL refuses one with a
+    NUL character with an error (a 500). Such a cookie is treated as no session at all.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if key is not None and not SESSION_KEY.fullmatch(key):
+            del request.COOKIES[settings.SESSION_COOKIE_NAME]
+        return self.get_response(request)

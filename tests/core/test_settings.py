@@ -110,3 +110,16 @@ def test_sqlite_file_database_runs_in_wal_mode_with_immediate_transactions(
             assert cursor.fetchone()[0] >= 5000
         assert wrapper.transaction_mode == "IMMEDIATE"
         wrapper.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cookie", ['sessionid="abcdefgh\\000ijklmnop"', "sessionid=" + "x" * 5000, "sessionid=ABC"]
+)
+def test_malformed_session_cookies_are_no_session(client, cookie):
+    # The raw header: Django unescapes \000 inside a quoted cookie value into a NUL.
+    response = client.get("/organisations/", HTTP_COOKIE=cookie)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    api = client.get("/api/v1/me", HTTP_COOKIE=cookie)
+    assert api.status_code == 401
