@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import Max, Q, Value
+from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +29,24 @@ def creates_cycle(node: Any) -> bool:
     if not (node.pk and node.parent_id):
         return False
     return node.parent_id == node.pk or bool(node.path and node.parent.path.startswith(node.path))
+
+
+PATH_LENGTH = 255
+ID_RESERVE = 20  # room for the id of a node not yet saved (a 64-bit id has 19 digits) and "/"
+
+
+def path_too_long(node: Any) -> bool:
+    """Whether placing ``node`` under its parent would overflow some materialised path."""
+    parent_path = node.parent.path if node.parent_id else "/"
+    if not node.pk:
+        return len(parent_path) + ID_RESERVE > PATH_LENGTH
+    new_path_length = len(parent_path) + len(str(node.pk)) + 1
+    if not node.path:
+        return new_path_length > PATH_LENGTH
+    deepest = type(node)._base_manager.filter(path__startswith=node.path).aggregate(
+        longest=Max(Length("path"))
+    )["longest"] or len(node.path)
+    return deepest - len(node.path) + new_path_length > PATH_LENGTH
 
 
 def sync_tree_path(node: Any) -> None:
@@ -216,6 +234,8 @@ class Organisation(OrganisationOwned):
             raise ValidationError(
                 {"parent": _("An organisation cannot sit below itself or its own children.")}
             )
+        if path_too_long(self):
+            raise ValidationError({"parent": _("The network is nested too deeply here.")})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
@@ -324,6 +344,9 @@ class Territory(models.Model):
             raise ValidationError(
                 {"parent": _("A territory cannot sit below itself or its own children.")}
             )
+        if path_too_long(self):
+            raise ValidationError({"parent": _("The territory tree is nested too deeply here.")})
+
 
 class TerritoryAssignment(OrganisationOwned):
     """An organisation's right to a territory: exclusive (it alone) or shared."""

@@ -395,3 +395,27 @@ def test_nul_characters_and_bad_tags_are_field_errors(channel_manager, partner_a
         actor=channel_manager, data={"name": "Other", "kind": "var"}, tags=["ok"]
     )
     assert partner_a.tags.get().name == "ok"
+
+
+def test_nesting_is_refused_before_a_path_overflows(channel_manager):
+    chain = [OrganisationFactory(name="Level 0")]
+    with pytest.raises(ValidationError) as error:
+        for depth in range(1, 150):
+            chain.append(
+                services.create_organisation(
+                    actor=channel_manager,
+                    data={"name": f"Level {depth}", "kind": "reseller", "parent": chain[-1]},
+                )
+            )
+    assert "parent" in error.value.message_dict
+    assert all(len(org.path) <= 255 for org in Organisation.objects.all())
+    # Moving a deep subtree under another deep branch is refused the same way.
+    other = [OrganisationFactory(name="Other 0")]
+    for depth in range(1, 15):
+        other.append(OrganisationFactory(name=f"Other {depth}", parent=other[-1]))
+    with pytest.raises(ValidationError):
+        services.update_organisation(
+            actor=channel_manager, organisation=chain[1], data={"parent": other[-1]}
+        )
+    chain[-1].refresh_from_db()
+    assert chain[-1].path.startswith(f"/{chain[0].pk}/{chain[1].pk}/")
