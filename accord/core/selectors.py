@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext as _
 
 from accord.core.errors import ValidationError
 from accord.core.models import AuditEntry
@@ -14,12 +15,11 @@ from accord.core.models import AuditEntry
 
 def audit_object_type(label: str) -> ContentType:
     """The content type of ``"app_label.model"``; a field error when there is none."""
-    app_label, _dot, model = label.partition(".")
+    app_label, _separator, model = label.partition(".")
     try:
         return ContentType.objects.get_by_natural_key(app_label, model)
     except ContentType.DoesNotExist as error:
-        # A machine-facing filter error; left untranslated on purpose (API clients read codes).
-        raise ValidationError({"object_type": ["Unknown object type."]}) from error
+        raise ValidationError({"object_type": [_("Unknown object type.")]}) from error
 
 
 def search_audit_entries(
