@@ -21,6 +21,7 @@ from accord.core.models import (
     OrganisationOwned,
     RestrictedQuerySet,
 )
+from accord.partners.models import within_path
 
 
 class Role(models.Model):
@@ -171,7 +172,7 @@ class User(AbstractBaseUser, OrganisationOwned):
         organisation_model = apps.get_model("partners", "Organisation")
         organisations = organisation_model.objects.all()
         if self.access_scope == SCOPE_ORGANISATION:
-            return organisations.filter(path__startswith=self.organisation.path).values("pk")
+            return organisations.filter(within_path(self.organisation.path)).values("pk")
         if self.access_scope == SCOPE_TERRITORY:
             territory_model = apps.get_model("partners", "Territory")
             territory_ids = territory_model.objects.within(self.territories.all()).values("pk")

@@ -34,9 +34,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Never copied into the audit log: secrets, and bookkeeping that is not a decision.
+UNAUDITED_FIELDS = frozenset({"password", "key_hash", "last_login", "updated_at"})
+
+
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """Concrete field values of ``obj`` (foreign keys as ids) keyed by field name."""
-    names = fields or [f.name for f in obj._meta.concrete_fields if not f.primary_key]
+    """Audited field values of ``obj`` (foreign keys as ids) keyed by field name."""
+    names = [
+        name
+        for name in (fields or [f.name for f in obj._meta.concrete_fields if not f.primary_key])
+        if name not in UNAUDITED_FIELDS
+    ]
     values: dict[str, Any] = {}
     for name in names:
         field = obj._meta.get_field(name)
@@ -132,12 +140,13 @@ def apply_changes(
         for name, value in originals.items():
             setattr(obj, name, value)
         raise
-    after = snapshot(obj, data.keys())
-    changes = diff(before, after)
+    if all(originals[name] == getattr(obj, name) for name in data):
+        return obj
+    obj.save()
+    changes = diff(before, snapshot(obj, data.keys()))
     if changes:
-        obj.save()
         record(actor=actor, obj=obj, action=action, changes=changes)
-        ensure_still_visible(actor, obj)
+    ensure_still_visible(actor, obj)
     return obj
 
 

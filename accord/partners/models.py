@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Max, Q, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
@@ -31,6 +31,19 @@ def creates_cycle(node: Any) -> bool:
     return node.parent_id == node.pk or bool(node.path and node.parent.path.startswith(node.path))
 
 
+def within_path(prefix: str, field: str = "path") -> Q:
+    """Rows whose materialised path starts with ``prefix`` (a node and its subtree).
+
+    PostgreSQL answers ``LIKE 'prefix%'`` from the pattern index Django creates for the
+    column. SQLite cannot use an index for ``LIKE ... ESCAPE``, so there the same set is
+    asked as a range: paths are ``/digits/.../``, and every path below ``/12/`` sorts
+    (binary collation) at or after ``/12/`` and before ``/120`` ("0" follows "/").
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + "0"})
+    return Q(**{f"{field}__startswith": prefix})
+
+
 PATH_LENGTH = 255
 ID_RESERVE = 20  # room for the id of a node not yet saved (a 64-bit id has 19 digits) and "/"
 
@@ -43,7 +56,7 @@ def path_too_long(node: Any) -> bool:
     new_path_length = len(parent_path) + len(str(node.pk)) + 1
     if not node.path:
         return new_path_length > PATH_LENGTH
-    deepest = type(node)._base_manager.filter(path__startswith=node.path).aggregate(
+    deepest = type(node)._base_manager.filter(within_path(node.path)).aggregate(
         longest=Max(Length("path"))
     )["longest"] or len(node.path)
     return deepest - len(node.path) + new_path_length > PATH_LENGTH
@@ -62,7 +75,7 @@ def sync_tree_path(node: Any) -> None:
     manager = type(node)._base_manager
     manager.filter(pk=node.pk).update(path=expected)
     if old:
-        manager.filter(path__startswith=old).update(
+        manager.filter(within_path(old)).update(
             path=Concat(
                 Value(expected), Substr("path", len(old) + 1), output_field=models.CharField()
             )
@@ -99,7 +112,7 @@ class OrganisationQuerySet(RestrictedQuerySet):
         return self.filter(is_vendor=False)
 
     def descendants_of(self, organisation: Organisation) -> OrganisationQuerySet:
-        return self.filter(path__startswith=organisation.path).exclude(pk=organisation.pk)
+        return self.filter(within_path(organisation.path)).exclude(pk=organisation.pk)
 
 
 class Organisation(OrganisationOwned):
@@ -273,7 +286,7 @@ class TerritoryQuerySet(RestrictedQuerySet):
         """Territories at or below any of ``roots`` (a queryset or iterable of territories)."""
         condition = Q(pk__in=[])
         for root in roots:
-            condition |= Q(path__startswith=root.path)
+            condition |= within_path(root.path)
         return self.filter(condition)
 
 

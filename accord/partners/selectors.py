@@ -21,6 +21,7 @@ from accord.partners.models import (
     Tag,
     Territory,
     TerritoryAssignment,
+    within_path,
 )
 
 M = TypeVar("M", bound=models.Model)
@@ -137,7 +138,7 @@ def parent_choices(user: Any, organisation: Organisation | None = None) -> model
     or one below it)."""
     queryset = Organisation.objects.restrict(user, "view").order_by("name")
     if organisation is not None and organisation.pk:
-        queryset = queryset.exclude(path__startswith=organisation.path)
+        queryset = queryset.exclude(within_path(organisation.path))
     return queryset
 
 
@@ -187,7 +188,7 @@ def territory_choices(user: Any, territory: Territory | None = None) -> models.Q
     """Territories ``user`` sees, tree-ordered; without ``territory`` and its subtree."""
     queryset = Territory.objects.restrict(user, "view").order_by("path")
     if territory is not None and territory.pk:
-        queryset = queryset.exclude(path__startswith=territory.path)
+        queryset = queryset.exclude(within_path(territory.path))
     return queryset
 
 

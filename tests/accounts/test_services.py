@@ -191,3 +191,19 @@ def test_login_throttle_also_limits_one_client_trying_many_emails(settings):
         services.register_login_failure(f"u{n}@x.test", "10.0.0.7")
     assert services.login_throttled("fresh@x.test", "10.0.0.7")
     assert not services.login_throttled("fresh@x.test", "10.0.0.8")
+
+
+def test_the_audit_log_never_holds_password_hashes_or_token_hashes(vendor_admin, vendor):
+    user = services.create_user(
+        actor=vendor_admin,
+        organisation=vendor,
+        data={"email": "secret@vendor.test", "full_name": "S"},
+        password="a-long-and-unusual-passphrase",
+        roles=["analyst"],
+    )
+    token, _raw = services.create_api_token(actor=user, user=user, name="t")
+    services.update_user(actor=vendor_admin, user=user, data={"full_name": "Sam"})
+    for entry in AuditEntry.objects.all():
+        text = str(entry.changes)
+        assert "password" not in entry.changes and "key_hash" not in entry.changes
+        assert user.password not in text and token.key_hash not in text
