@@ -174,10 +174,12 @@ class User(AbstractBaseUser, OrganisationOwned):
         if self.access_scope == SCOPE_ORGANISATION:
             return organisations.filter(within_path(self.organisation.path)).values("pk")
         if self.access_scope == SCOPE_TERRITORY:
+            # Straight from the assignments: no join back to the organisation table.
+            assignment_model = apps.get_model("partners", "TerritoryAssignment")
             territory_model = apps.get_model("partners", "Territory")
             territory_ids = territory_model.objects.within(self.territories.all()).values("pk")
-            return organisations.filter(territory_assignments__territory__in=territory_ids).values(
-                "pk"
+            return assignment_model.objects.filter(territory__in=territory_ids).values(
+                "organisation_id"
             )
         if self.access_scope == SCOPE_ALL:
             return organisations.values("pk")
