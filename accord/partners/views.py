@@ -7,6 +7,7 @@ Thin views: reads through ``selectors`` (every row via ``restrict()``), writes t
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -112,6 +113,31 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         else "partners/organisation_list.html"
     )
     return _render(request, template, context)
+
+
+def _confirm_then(
+    request: HttpRequest,
+    perform: Callable[[], Any],
+    *,
+    done: str,
+    back: str,
+    nav: str,
+    title: str,
+    question: str,
+    button: str,
+) -> HttpResponse:
+    """GET asks ``question``; POST runs ``perform`` (a service call) and goes ``back``."""
+    if request.method == "POST":
+        try:
+            perform()
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, done)
+        return redirect(back)
+    return _render(request, "partners/confirm.html", {
+        "nav": nav, "title": title, "question": question, "button": button, "cancel_url": back,
+    })
 
 
 def _detail_url(organisation_id: int, tab: str = "") -> str:
@@ -269,23 +295,17 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.get_contact(request.user, pk, "delete")
-    back = _detail_url(contact.organisation_id, "contacts")
-    if request.method == "POST":
-        try:
-            services.delete_contact(actor=request.user, contact=contact)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Contact %(name)s was deleted.") % {"name": contact})
-        return redirect(back)
-    return _render(request, "partners/confirm.html", {
-        "nav": "organisations",
-        "title": _("Delete contact"),
-        "question": _("Delete the contact %(name)s of %(organisation)s?")
+    return _confirm_then(
+        request,
+        lambda: services.delete_contact(actor=request.user, contact=contact),
+        done=_("Contact %(name)s was deleted.") % {"name": contact},
+        back=_detail_url(contact.organisation_id, "contacts"),
+        nav="organisations",
+        title=_("Delete contact"),
+        question=_("Delete the contact %(name)s of %(organisation)s?")
         % {"name": contact, "organisation": contact.organisation},
-        "button": _("Delete"),
-        "cancel_url": back,
-    })
+        button=_("Delete"),
+    )
 
 
 # -- agreements ---------------------------------------------------------------------
@@ -408,24 +428,17 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = selectors.get_assignment(request.user, pk, "delete")
-    back = _detail_url(assignment.organisation_id, "territories")
-    if request.method == "POST":
-        try:
-            services.unassign_territory(actor=request.user, assignment=assignment)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Territory %(territory)s was removed.")
-                             % {"territory": assignment.territory})
-        return redirect(back)
-    return _render(request, "partners/confirm.html", {
-        "nav": "organisations",
-        "title": _("Remove territory"),
-        "question": _("Remove %(territory)s from %(organisation)s?")
+    return _confirm_then(
+        request,
+        lambda: services.unassign_territory(actor=request.user, assignment=assignment),
+        done=_("Territory %(territory)s was removed.") % {"territory": assignment.territory},
+        back=_detail_url(assignment.organisation_id, "territories"),
+        nav="organisations",
+        title=_("Remove territory"),
+        question=_("Remove %(territory)s from %(organisation)s?")
         % {"territory": assignment.territory, "organisation": assignment.organisation},
-        "button": _("Remove"),
-        "cancel_url": back,
-    })
+        button=_("Remove"),
+    )
 
 
 # -- territories ------------------------------------------------------------------------
@@ -475,20 +488,13 @@ def territory_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def territory_delete(request: HttpRequest, pk: int) -> HttpResponse:
     territory = selectors.get_territory(request.user, pk, "delete")
-    back = reverse("partners:territory_list")
-    if request.method == "POST":
-        try:
-            services.delete_territory(actor=request.user, territory=territory)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Territory %(name)s was deleted.")
-                             % {"name": territory.name})
-        return redirect(back)
-    return _render(request, "partners/confirm.html", {
-        "nav": "territories",
-        "title": _("Delete territory"),
-        "question": _("Delete the territory %(name)s?") % {"name": territory.name},
-        "button": _("Delete"),
-        "cancel_url": back,
-    })
+    return _confirm_then(
+        request,
+        lambda: services.delete_territory(actor=request.user, territory=territory),
+        done=_("Territory %(name)s was deleted.") % {"name": territory.name},
+        back=reverse("partners:territory_list"),
+        nav="territories",
+        title=_("Delete territory"),
+        question=_("Delete the territory %(name)s?") % {"name": territory.name},
+        button=_("Delete"),
+    )
