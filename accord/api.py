@@ -25,12 +25,18 @@ install_error_handlers(api)
 
 def _mount() -> None:
     from accord.accounts.api import router as accounts_router
+    from accord.channel.api import router as channel_router
     from accord.core.audit_api import router as audit_router
+    from accord.imports.api import router as imports_router
+    from accord.metrics.api import router as metrics_router
     from accord.partners.api import router as partners_router
 
     api.add_router("/v1/", partners_router)
     api.add_router("/v1/", accounts_router)
     api.add_router("/v1/", audit_router)
+    api.add_router("/v1/", channel_router)
+    api.add_router("/v1/", imports_router)
+    api.add_router("/v1/", metrics_router)
 
 
 _mount()

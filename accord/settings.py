@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.accounts",
     "accord.partners",
+    "accord.channel",
+    "accord.imports",
+    "accord.metrics",
     "accord.demo",
 ]
 
@@ -206,3 +209,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ACCORD_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Money in other currencies converts into this one through dated exchange rates.
+ACCORD_BASE_CURRENCY = os.environ.get("ACCORD_BASE_CURRENCY", "USD").upper()

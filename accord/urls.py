@@ -10,6 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accord.accounts.urls")),
+    path("channel/", include("accord.channel.urls")),
+    path("imports/", include("accord.imports.urls")),
+    path("kpis/", include("accord.metrics.urls")),
     path("", include("accord.partners.urls")),
 ]
 

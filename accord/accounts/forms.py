@@ -18,11 +18,13 @@ MAX_TOKEN_LIFETIME_DAYS = 5 * 366
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"), max_length=100,
-        help_text=_("What the token is for, e.g. \"ERP sync\"."),
+        label=_("Name"),
+        max_length=100,
+        help_text=_('What the token is for, e.g. "ERP sync".'),
     )
     expires_on = forms.DateField(
-        label=_("Expires on"), required=False,
+        label=_("Expires on"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Optional. The token stops working at the start of this day."),
     )
@@ -47,9 +49,12 @@ class TokenForm(forms.Form):
 
 class UserFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=200,
-        widget=forms.TextInput(attrs={"type": "search",
-                                      "placeholder": _("Name, e-mail, organisation…")}),
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, e-mail, organisation…")}
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -66,29 +71,37 @@ class UserForm(forms.Form):
         label=_("Organisation"), queryset=selectors.user_organisation_choices(None)
     )
     roles = forms.ModelMultipleChoiceField(
-        label=_("Roles"), queryset=selectors.role_choices(), required=False,
-        widget=forms.CheckboxSelectMultiple, to_field_name="code",
+        label=_("Roles"),
+        queryset=selectors.role_choices(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="code",
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     password = forms.CharField(
-        label=_("Initial password"), required=False, max_length=128, strip=False,
+        label=_("Initial password"),
+        required=False,
+        max_length=128,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to let the user set one through \"Forgot password\"."),
+        help_text=_('Leave empty to let the user set one through "Forgot password".'),
     )
 
-    def __init__(self, *args: Any, actor: Any, instance: User | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any, instance: User | None = None, **kwargs: Any) -> None:
         self.instance = instance
         if instance is not None:
-            kwargs.setdefault("initial", {
-                "email": instance.email,
-                "full_name": instance.full_name,
-                "organisation": instance.organisation_id,
-                "roles": [role.code for role in instance.roles.all()],
-                "language": instance.language,
-                "is_active": instance.is_active,
-            })
+            kwargs.setdefault(
+                "initial",
+                {
+                    "email": instance.email,
+                    "full_name": instance.full_name,
+                    "organisation": instance.organisation_id,
+                    "roles": [role.code for role in instance.roles.all()],
+                    "language": instance.language,
+                    "is_active": instance.is_active,
+                },
+            )
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("Browser default")), *settings.LANGUAGES]
         self.fields["organisation"].queryset = selectors.user_organisation_choices(actor)

@@ -6,7 +6,23 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+CHANNEL_VIEW = [
+    "channel.view_product",
+    "channel.view_productcategory",
+    "channel.view_exchangerate",
+    "channel.view_salesline",
+    "channel.view_salesrollup",
+    "channel.view_inventorysnapshot",
+    "channel.view_delivery",
+    "channel.view_surveyresponse",
+    "channel.view_certification",
+    "metrics.view_metricdefinition",
+    "metrics.view_kpirun",
+    "metrics.view_kpivalue",
+    "imports.view_importbatch",
+]
 VIEW_ALL = [
+    *CHANNEL_VIEW,
     "partners.view_organisation",
     "partners.view_contact",
     "partners.view_territory",
@@ -46,6 +62,38 @@ USERS_ADMIN = [
     "accounts.delete_apitoken",
 ]
 OWN_TOKENS = ["accounts.add_apitoken"]
+# Importing a kind needs imports.add_importbatch plus add/change on the kind's model.
+CHANNEL_EDIT = [
+    f"channel.{action}_{model}"
+    for model in (
+        "product",
+        "productcategory",
+        "exchangerate",
+        "salesline",
+        "inventorysnapshot",
+        "delivery",
+        "surveyresponse",
+        "certification",
+    )
+    for action in ("add", "change")
+] + [
+    "imports.add_importbatch",
+    "imports.rollback_importbatch",
+    "metrics.add_metricdefinition",
+    "metrics.change_metricdefinition",
+    "metrics.add_kpirun",
+]
+# What partner staff may send about themselves: their sell-through, stock and certificates.
+PARTNER_DATA_EDIT = [
+    "channel.add_salesline",
+    "channel.change_salesline",
+    "channel.add_inventorysnapshot",
+    "channel.change_inventorysnapshot",
+    "channel.add_certification",
+    "channel.change_certification",
+    "imports.add_importbatch",
+    "imports.rollback_importbatch",
+]
 
 # code: (English name, for partners, scope, permissions)
 BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
@@ -59,6 +107,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + TERRITORY_EDIT
         + USERS_ADMIN
         + OWN_TOKENS
+        + CHANNEL_EDIT
         + ["partners.delete_organisation", "partners.delete_agreement"],
     ),
     "executive": ("Executive", False, "all", VIEW_ALL + OWN_TOKENS),
@@ -70,6 +119,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + ORGANISATIONS_EDIT
         + AGREEMENTS_EDIT
         + ["partners.add_territoryassignment", "partners.delete_territoryassignment"]
+        + CHANNEL_EDIT
         + OWN_TOKENS,
     ),
     "partner_account_manager": (
@@ -120,13 +170,17 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
             "partners.delete_contact",
         ]
         + USERS_ADMIN
+        + PARTNER_DATA_EDIT
         + OWN_TOKENS,
     ),
     "partner_sales": (
         "Partner sales",
         True,
         "organisation",
-        VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + OWN_TOKENS,
+        VIEW_ALL
+        + ["partners.add_contact", "partners.change_contact"]
+        + PARTNER_DATA_EDIT
+        + OWN_TOKENS,
     ),
     "partner_viewer": (
         "Partner viewer",
@@ -140,6 +194,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
             "partners.view_territory",
             "partners.view_territoryassignment",
         ]
+        + CHANNEL_VIEW
         + OWN_TOKENS,
     ),
 }

@@ -28,8 +28,10 @@ def get_own_token(user: Any, pk: Any) -> ApiToken:
 
 def list_users(user: Any, *, q: str = "") -> models.QuerySet[User]:
     queryset = (
-        User.objects.restrict(user, "view").select_related("organisation")
-        .prefetch_related("roles").order_by("organisation__name", "email")
+        User.objects.restrict(user, "view")
+        .select_related("organisation")
+        .prefetch_related("roles")
+        .order_by("organisation__name", "email")
     )
     if q:
         queryset = queryset.filter(

@@ -48,8 +48,7 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        services.register_login_failure(_login_name(self.request),
-                                        _client_address(self.request))
+        services.register_login_failure(_login_name(self.request), _client_address(self.request))
         return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -59,9 +58,12 @@ class LoginView(auth_views.LoginView):
         if language in dict(settings.LANGUAGES):
             # The user's saved language wins over the browser's from now on.
             response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME, language,
-                max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
-                secure=settings.SESSION_COOKIE_SECURE, httponly=False,
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=False,
             )
         return response
 
@@ -112,17 +114,26 @@ def token_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 created, raw = services.create_api_token(
-                    actor=user, user=user, name=form.cleaned_data["name"],
+                    actor=user,
+                    user=user,
+                    name=form.cleaned_data["name"],
                     expires_at=form.expires_at(),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
                 form = TokenForm()
-    response = render(request, "accounts/token_list.html", {
-        "nav": "tokens", "form": form, "tokens": selectors.list_own_tokens(user),
-        "created": created, "raw_token": raw,
-    })
+    response = render(
+        request,
+        "accounts/token_list.html",
+        {
+            "nav": "tokens",
+            "form": form,
+            "tokens": selectors.list_own_tokens(user),
+            "created": created,
+            "raw_token": raw,
+        },
+    )
     if raw:
         # The secret must not linger in any cache.
         response["Cache-Control"] = "no-store"
@@ -152,9 +163,16 @@ def user_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.list_users(request.user, q=q), USER_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "accounts/user_list.html", {
-        "nav": "users", "form": form, "page_obj": page, "users": page.object_list,
-    })
+    return render(
+        request,
+        "accounts/user_list.html",
+        {
+            "nav": "users",
+            "form": form,
+            "page_obj": page,
+            "users": page.object_list,
+        },
+    )
 
 
 @login_required
@@ -166,13 +184,18 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
     _require_perm(request, "accounts.add_user")
-    form = UserForm(request.POST if request.method == "POST" else None, actor=request.user,
-                    initial={"organisation": request.user.organisation_id, "is_active": True})
+    form = UserForm(
+        request.POST if request.method == "POST" else None,
+        actor=request.user,
+        initial={"organisation": request.user.organisation_id, "is_active": True},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             created = services.create_user(
-                actor=request.user, organisation=form.cleaned_data["organisation"],
-                data=form.service_data(), roles=form.role_codes(),
+                actor=request.user,
+                organisation=form.cleaned_data["organisation"],
+                data=form.service_data(),
+                roles=form.role_codes(),
                 password=form.cleaned_data.get("password") or None,
             )
         except ValidationError as error:
@@ -180,20 +203,29 @@ def user_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("User %(email)s was created.") % {"email": created.email})
             return redirect("accounts:user_detail", pk=created.pk)
-    return render(request, "accounts/user_form.html", {
-        "nav": "users", "form": form, "shown": None,
-    })
+    return render(
+        request,
+        "accounts/user_form.html",
+        {
+            "nav": "users",
+            "form": form,
+            "shown": None,
+        },
+    )
 
 
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     shown = selectors.get_user(request.user, pk, "change")
-    form = UserForm(request.POST if request.method == "POST" else None, actor=request.user,
-                    instance=shown)
+    form = UserForm(
+        request.POST if request.method == "POST" else None, actor=request.user, instance=shown
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_user(
-                actor=request.user, user=shown, data=form.service_data(),
+                actor=request.user,
+                user=shown,
+                data=form.service_data(),
                 roles=form.role_codes(),
             )
         except ValidationError as error:
@@ -201,6 +233,12 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect("accounts:user_detail", pk=shown.pk)
-    return render(request, "accounts/user_form.html", {
-        "nav": "users", "form": form, "shown": shown,
-    })
+    return render(
+        request,
+        "accounts/user_form.html",
+        {
+            "nav": "users",
+            "form": form,
+            "shown": shown,
+        },
+    )

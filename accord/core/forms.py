@@ -56,9 +56,7 @@ class TagsField(forms.CharField):
                 _("A tag has at most %(limit)d characters."), params={"limit": self.max_tag_length}
             )
         if len(names) > self.max_tags:
-            raise ValidationError(
-                _("At most %(limit)d tags."), params={"limit": self.max_tags}
-            )
+            raise ValidationError(_("At most %(limit)d tags."), params={"limit": self.max_tags})
         return names
 
 
@@ -67,6 +65,8 @@ class ReasonForm(forms.Form):
 
     status = forms.CharField(max_length=20)
     reason = forms.CharField(
-        label=_("Reason"), required=False, max_length=1000,
+        label=_("Reason"),
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 1}),
     )

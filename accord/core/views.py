@@ -50,6 +50,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form sent without a valid CSRF token (often an expired session): our page, no
     inline styles, instead of Django's built-in one."""
-    return _error(request, 403, "csrf_failed", _("The form has expired"),
-                  _("The page was open too long or you logged in elsewhere. "
-                    "Go back, reload the page and try again."))
+    return _error(
+        request,
+        403,
+        "csrf_failed",
+        _("The form has expired"),
+        _(
+            "The page was open too long or you logged in elsewhere. "
+            "Go back, reload the page and try again."
+        ),
+    )

@@ -37,19 +37,24 @@ class OrganisationFilterForm(forms.Form):
     """The organisation list's filters; invalid values are ignored, never an error page."""
 
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=200,
-        widget=forms.TextInput(attrs={"type": "search",
-                                      "placeholder": _("Name, tax id, domain, city…")}),
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, tax id, domain, city…")}
+        ),
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     status = forms.ChoiceField(
-        label=_("Status"), required=False,
+        label=_("Status"),
+        required=False,
         choices=[("", _("Any status")), *Organisation.Status.choices],
     )
     country = forms.ChoiceField(label=_("Country"), required=False)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     sort = forms.ChoiceField(
-        required=False, widget=forms.HiddenInput,
+        required=False,
+        widget=forms.HiddenInput,
         choices=[(key, key) for key in selectors.ORGANISATION_SORTS],
     )
 
@@ -65,7 +70,8 @@ class OrganisationFilterForm(forms.Form):
             *[(code, code) for code in selectors.organisation_countries(user)],
         ]
         self.fields["tag"].choices = [
-            ("", _("Any tag")), *[(name, name) for name in selectors.organisation_tags(user)]
+            ("", _("Any tag")),
+            *[(name, name) for name in selectors.organisation_tags(user)],
         ]
 
     def filters(self) -> dict[str, str]:
@@ -81,8 +87,21 @@ class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = [
-            "name", "legal_name", "kind", "parent", "external_key", "tax_id", "website_domain",
-            "email", "phone", "street", "city", "region", "postal_code", "country", "currency",
+            "name",
+            "legal_name",
+            "kind",
+            "parent",
+            "external_key",
+            "tax_id",
+            "website_domain",
+            "email",
+            "phone",
+            "street",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "currency",
         ]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -138,7 +157,12 @@ class AgreementForm(forms.ModelForm):
     class Meta:
         model = Agreement
         fields = [
-            "reference", "type", "start_on", "end_on", "renewal_notice_days", "pricing_tier",
+            "reference",
+            "type",
+            "start_on",
+            "end_on",
+            "renewal_notice_days",
+            "pricing_tier",
             "terms",
         ]
         widgets = {
@@ -150,9 +174,7 @@ class AgreementForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["renewal_notice_days"].max_value = 3650
-        self.fields["renewal_notice_days"].validators.append(
-            MaxValueValidator(3650)
-        )
+        self.fields["renewal_notice_days"].validators.append(MaxValueValidator(3650))
 
     def clean_start_on(self) -> dt.date | None:
         return _check_date(self.cleaned_data.get("start_on"))
@@ -169,13 +191,15 @@ class TargetForm(forms.Form):
 
     metric = forms.SlugField(label=_("Metric"), max_length=60)
     comparator = forms.ChoiceField(
-        label=_("Comparator"), choices=AgreementTarget._meta.get_field("comparator").choices,
+        label=_("Comparator"),
+        choices=AgreementTarget._meta.get_field("comparator").choices,
         initial=">=",
     )
     target = forms.DecimalField(label=_("Target"), max_digits=18, decimal_places=4)
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
     period = forms.ChoiceField(
-        label=_("Period"), choices=AgreementTarget.Period.choices,
+        label=_("Period"),
+        choices=AgreementTarget.Period.choices,
         initial=AgreementTarget.Period.YEAR,
     )
 
@@ -204,15 +228,25 @@ class BaseTargetFormSet(forms.BaseFormSet):
 
 
 TargetFormSet = forms.formset_factory(
-    TargetForm, formset=BaseTargetFormSet, extra=2, can_delete=True, max_num=50,
-    validate_max=True, absolute_max=60,
+    TargetForm,
+    formset=BaseTargetFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=50,
+    validate_max=True,
+    absolute_max=60,
 )
 
 
 def target_initial(agreement: Agreement) -> list[dict[str, Any]]:
     return [
-        {"metric": t.metric, "comparator": t.comparator, "target": t.target, "unit": t.unit,
-         "period": t.period}
+        {
+            "metric": t.metric,
+            "comparator": t.comparator,
+            "target": t.target,
+            "unit": t.unit,
+            "period": t.period,
+        }
         for t in agreement.targets.all()
     ]
 
@@ -222,7 +256,8 @@ class AssignmentForm(forms.Form):
         label=_("Territory"), queryset=selectors.territory_choices(None)
     )
     exclusive = forms.BooleanField(
-        label=_("Exclusive"), required=False,
+        label=_("Exclusive"),
+        required=False,
         help_text=_("An exclusive territory is held by this organisation alone."),
     )
 

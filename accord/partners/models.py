@@ -265,6 +265,13 @@ class Contact(OrganisationOwned):
         related_name="contacts",
     )
     full_name = models.CharField(_("full name"), max_length=150)
+    external_key = models.CharField(
+        _("external key"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("The key used in source systems."),
+    )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
@@ -276,6 +283,13 @@ class Contact(OrganisationOwned):
         ordering = ["-is_primary", "full_name", "pk"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_key"],
+                condition=~Q(external_key=""),
+                name="contact_external_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name

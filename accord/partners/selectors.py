@@ -27,9 +27,7 @@ from accord.partners.models import (
 M = TypeVar("M", bound=models.Model)
 
 
-def get_restricted(
-    queryset: models.QuerySet[M], user: Any, pk: Any, action: str = "view"
-) -> M:
+def get_restricted(queryset: models.QuerySet[M], user: Any, pk: Any, action: str = "view") -> M:
     """The row ``pk`` of ``queryset`` for ``user``: 404 when not visible, 403 when visible
     but ``action`` is not allowed on it."""
     model = queryset.model
@@ -101,8 +99,11 @@ def list_organisations(
 def organisation_countries(user: Any) -> list[str]:
     """Distinct country codes among the organisations ``user`` sees."""
     return list(
-        Organisation.objects.restrict(user, "view").exclude(country="")
-        .order_by("country").values_list("country", flat=True).distinct()
+        Organisation.objects.restrict(user, "view")
+        .exclude(country="")
+        .order_by("country")
+        .values_list("country", flat=True)
+        .distinct()
     )
 
 
@@ -111,7 +112,9 @@ def organisation_tags(user: Any) -> list[str]:
     visible = Organisation.objects.restrict(user, "view")
     return list(
         Organisation.tags.through.objects.filter(organisation__in=visible)
-        .order_by("tag__name").values_list("tag__name", flat=True).distinct()
+        .order_by("tag__name")
+        .values_list("tag__name", flat=True)
+        .distinct()
     )
 
 
@@ -154,7 +157,8 @@ def get_contact(user: Any, pk: Any, action: str = "view") -> Contact:
 # -- agreements ---------------------------------------------------------------
 def list_agreements(user: Any, organisation: Organisation) -> models.QuerySet[Agreement]:
     return (
-        Agreement.objects.restrict(user, "view").filter(organisation=organisation)
+        Agreement.objects.restrict(user, "view")
+        .filter(organisation=organisation)
         .annotate(target_count=Count("targets"))
     )
 
@@ -164,16 +168,17 @@ def get_agreement(user: Any, pk: Any, action: str = "view") -> Agreement:
         Agreement.objects.select_related("organisation").prefetch_related(
             Prefetch("targets", queryset=AgreementTarget.objects.order_by("metric", "period"))
         ),
-        user, pk, action,
+        user,
+        pk,
+        action,
     )
 
 
 # -- territories ----------------------------------------------------------------
-def list_assignments(
-    user: Any, organisation: Organisation
-) -> models.QuerySet[TerritoryAssignment]:
+def list_assignments(user: Any, organisation: Organisation) -> models.QuerySet[TerritoryAssignment]:
     return (
-        TerritoryAssignment.objects.restrict(user, "view").filter(organisation=organisation)
+        TerritoryAssignment.objects.restrict(user, "view")
+        .filter(organisation=organisation)
         .select_related("territory")
     )
 
@@ -230,9 +235,7 @@ def territory_tree(user: Any) -> list[TerritoryNode]:
 HISTORY_MODELS = (Organisation, Contact, Agreement, AgreementTarget, TerritoryAssignment)
 
 
-def organisation_history(
-    user: Any, organisation: Organisation
-) -> models.QuerySet[AuditEntry]:
+def organisation_history(user: Any, organisation: Organisation) -> models.QuerySet[AuditEntry]:
     """Audit entries of the organisation and of its contacts, agreements and assignments."""
     content_types = ContentType.objects.get_for_models(*HISTORY_MODELS).values()
     return (
@@ -448,8 +451,10 @@ def get_agreement_detail(user: Any, pk: int) -> Agreement:
 def object_history(user: Any, obj: models.Model) -> models.QuerySet[AuditEntry]:
     """Audit entries of one object that ``user`` may see, newest first."""
     return (
-        AuditEntry.objects.restrict(user, "view").for_object(obj)
-        .select_related("content_type").order_by("-at", "-pk")
+        AuditEntry.objects.restrict(user, "view")
+        .for_object(obj)
+        .select_related("content_type")
+        .order_by("-at", "-pk")
     )
 
 
@@ -457,7 +462,9 @@ def count_renewal_due(user: Any, organisation: Organisation, as_of: dt.date | No
     """How many of the organisation's visible agreements are due for renewal (one query)."""
     as_of = as_of or timezone.localdate()
     return (
-        Agreement.objects.restrict(user, "view").filter(organisation=organisation)
-        .annotate(days_to_end=DaysUntil("end_on", as_of)).filter(renewal_due_condition())
+        Agreement.objects.restrict(user, "view")
+        .filter(organisation=organisation)
+        .annotate(days_to_end=DaysUntil("end_on", as_of))
+        .filter(renewal_due_condition())
         .count()
     )

@@ -92,12 +92,14 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     columns = []
     for key, label in SORT_COLUMNS:
         current = sort.lstrip("-") == key
-        columns.append({
-            "key": key,
-            "label": label,
-            "next": f"-{key}" if sort == key else key,
-            "direction": ("desc" if sort.startswith("-") else "asc") if current else "",
-        })
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "next": f"-{key}" if sort == key else key,
+                "direction": ("desc" if sort.startswith("-") else "asc") if current else "",
+            }
+        )
     context = {
         "nav": "organisations",
         "form": form,
@@ -135,9 +137,17 @@ def _confirm_then(
         else:
             messages.success(request, done)
         return redirect(back)
-    return _render(request, "partners/confirm.html", {
-        "nav": nav, "title": title, "question": question, "button": button, "cancel_url": back,
-    })
+    return _render(
+        request,
+        "partners/confirm.html",
+        {
+            "nav": nav,
+            "title": title,
+            "question": question,
+            "button": button,
+            "cancel_url": back,
+        },
+    )
 
 
 def _detail_url(organisation_id: int, tab: str = "") -> str:
@@ -201,12 +211,19 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Organisation %(name)s was created.")
-                             % {"name": organisation.name})
+            messages.success(
+                request, _("Organisation %(name)s was created.") % {"name": organisation.name}
+            )
             return redirect(_detail_url(organisation.pk))
-    return _render(request, "partners/organisation_form.html", {
-        "nav": "organisations", "form": form, "organisation": None,
-    })
+    return _render(
+        request,
+        "partners/organisation_form.html",
+        {
+            "nav": "organisations",
+            "form": form,
+            "organisation": None,
+        },
+    )
 
 
 @login_required
@@ -218,7 +235,9 @@ def organisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_organisation(
-                actor=request.user, organisation=organisation, data=form.service_data(),
+                actor=request.user,
+                organisation=organisation,
+                data=form.service_data(),
                 tags=form.cleaned_data["tags"],
             )
         except ValidationError as error:
@@ -226,9 +245,15 @@ def organisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect(_detail_url(organisation.pk))
-    return _render(request, "partners/organisation_form.html", {
-        "nav": "organisations", "form": form, "organisation": organisation,
-    })
+    return _render(
+        request,
+        "partners/organisation_form.html",
+        {
+            "nav": "organisations",
+            "form": form,
+            "organisation": organisation,
+        },
+    )
 
 
 @login_required
@@ -241,14 +266,18 @@ def organisation_transition(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(_detail_url(organisation.pk))
     try:
         services.transition_organisation(
-            actor=request.user, organisation=organisation,
-            status=form.cleaned_data["status"], reason=form.cleaned_data["reason"],
+            actor=request.user,
+            organisation=organisation,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Status changed to %(status)s.")
-                         % {"status": organisation.get_status_display()})
+        messages.success(
+            request,
+            _("Status changed to %(status)s.") % {"status": organisation.get_status_display()},
+        )
     return redirect(_detail_url(organisation.pk))
 
 
@@ -268,9 +297,16 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Contact %(name)s was added.") % {"name": contact})
             return redirect(_detail_url(organisation.pk, "contacts"))
-    return _render(request, "partners/contact_form.html", {
-        "nav": "organisations", "form": form, "organisation": organisation, "contact": None,
-    })
+    return _render(
+        request,
+        "partners/contact_form.html",
+        {
+            "nav": "organisations",
+            "form": form,
+            "organisation": organisation,
+            "contact": None,
+        },
+    )
 
 
 @login_required
@@ -279,17 +315,22 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(_form_data(request), instance=copy.copy(contact))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_contact(actor=request.user, contact=contact,
-                                    data=form.service_data())
+            services.update_contact(actor=request.user, contact=contact, data=form.service_data())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect(_detail_url(contact.organisation_id, "contacts"))
-    return _render(request, "partners/contact_form.html", {
-        "nav": "organisations", "form": form, "organisation": contact.organisation,
-        "contact": contact,
-    })
+    return _render(
+        request,
+        "partners/contact_form.html",
+        {
+            "nav": "organisations",
+            "form": form,
+            "organisation": contact.organisation,
+            "contact": contact,
+        },
+    )
 
 
 @login_required
@@ -324,14 +365,20 @@ def _agreement_form_page(
         try:
             if agreement is None:
                 agreement = services.create_agreement(
-                    actor=request.user, organisation=organisation, data=form.service_data(),
+                    actor=request.user,
+                    organisation=organisation,
+                    data=form.service_data(),
                     targets=formset.rows(),
                 )
-                messages.success(request, _("Agreement %(reference)s was created.")
-                                 % {"reference": agreement.reference})
+                messages.success(
+                    request,
+                    _("Agreement %(reference)s was created.") % {"reference": agreement.reference},
+                )
             else:
                 services.update_agreement(
-                    actor=request.user, agreement=agreement, data=form.service_data(),
+                    actor=request.user,
+                    agreement=agreement,
+                    data=form.service_data(),
                     targets=formset.rows(),
                 )
                 messages.success(request, _("Your changes were saved."))
@@ -339,10 +386,17 @@ def _agreement_form_page(
             add_service_errors(form, error)
         else:
             return redirect("partners:agreement_detail", pk=agreement.pk)
-    return _render(request, "partners/agreement_form.html", {
-        "nav": "organisations", "form": form, "formset": formset,
-        "organisation": organisation, "agreement": agreement,
-    })
+    return _render(
+        request,
+        "partners/agreement_form.html",
+        {
+            "nav": "organisations",
+            "form": form,
+            "formset": formset,
+            "organisation": organisation,
+            "agreement": agreement,
+        },
+    )
 
 
 @login_required
@@ -390,14 +444,17 @@ def agreement_transition(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("partners:agreement_detail", pk=agreement.pk)
     try:
         services.transition_agreement(
-            actor=request.user, agreement=agreement,
-            status=form.cleaned_data["status"], reason=form.cleaned_data["reason"],
+            actor=request.user,
+            agreement=agreement,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Status changed to %(status)s.")
-                         % {"status": agreement.get_status_display()})
+        messages.success(
+            request, _("Status changed to %(status)s.") % {"status": agreement.get_status_display()}
+        )
     return redirect("partners:agreement_detail", pk=agreement.pk)
 
 
@@ -410,19 +467,28 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             assignment = services.assign_territory(
-                actor=request.user, organisation=organisation,
+                actor=request.user,
+                organisation=organisation,
                 territory=form.cleaned_data["territory"],
                 exclusive=form.cleaned_data["exclusive"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Territory %(territory)s was assigned.")
-                             % {"territory": assignment.territory})
+            messages.success(
+                request,
+                _("Territory %(territory)s was assigned.") % {"territory": assignment.territory},
+            )
             return redirect(_detail_url(organisation.pk, "territories"))
-    return _render(request, "partners/assignment_form.html", {
-        "nav": "organisations", "form": form, "organisation": organisation,
-    })
+    return _render(
+        request,
+        "partners/assignment_form.html",
+        {
+            "nav": "organisations",
+            "form": form,
+            "organisation": organisation,
+        },
+    )
 
 
 @login_required
@@ -444,9 +510,14 @@ def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # -- territories ------------------------------------------------------------------------
 @login_required
 def territory_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "partners/territory_list.html", {
-        "nav": "territories", "tree": selectors.territory_tree(request.user),
-    })
+    return _render(
+        request,
+        "partners/territory_list.html",
+        {
+            "nav": "territories",
+            "tree": selectors.territory_tree(request.user),
+        },
+    )
 
 
 @login_required
@@ -459,12 +530,19 @@ def territory_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Territory %(name)s was created.")
-                             % {"name": territory.name})
+            messages.success(
+                request, _("Territory %(name)s was created.") % {"name": territory.name}
+            )
             return redirect("partners:territory_list")
-    return _render(request, "partners/territory_form.html", {
-        "nav": "territories", "form": form, "territory": None,
-    })
+    return _render(
+        request,
+        "partners/territory_form.html",
+        {
+            "nav": "territories",
+            "form": form,
+            "territory": None,
+        },
+    )
 
 
 @login_required
@@ -473,16 +551,23 @@ def territory_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = TerritoryForm(_form_data(request), user=request.user, instance=copy.copy(territory))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_territory(actor=request.user, territory=territory,
-                                      data=form.service_data())
+            services.update_territory(
+                actor=request.user, territory=territory, data=form.service_data()
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect("partners:territory_list")
-    return _render(request, "partners/territory_form.html", {
-        "nav": "territories", "form": form, "territory": territory,
-    })
+    return _render(
+        request,
+        "partners/territory_form.html",
+        {
+            "nav": "territories",
+            "form": form,
+            "territory": territory,
+        },
+    )
 
 
 @login_required

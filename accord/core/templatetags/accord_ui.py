@@ -31,8 +31,12 @@ def _show(value: Any, choices: Mapping[Any, Any]) -> str:
     if isinstance(value, Mapping):
         # An agreement's KPI target row.
         if "metric" in value:
-            parts = [value.get("metric"), value.get("comparator"), value.get("target"),
-                     value.get("unit")]
+            parts = [
+                value.get("metric"),
+                value.get("comparator"),
+                value.get("target"),
+                value.get("unit"),
+            ]
             text = " ".join(str(part) for part in parts if part not in (None, ""))
             return f"{text} / {value.get('period', '')}"
         return ", ".join(f"{k}: {_show(v, {})}" for k, v in value.items())
@@ -66,8 +70,15 @@ def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
                 if getattr(field, "choices", None):
                     choices = dict(field.flatchoices)
         shown_before, shown_after = _show(before, choices), _show(after, choices)
-        rows.append({"label": label, "before": shown_before, "after": shown_after,
-                     "set": shown_before == EMPTY, "cleared": shown_after == EMPTY})
+        rows.append(
+            {
+                "label": label,
+                "before": shown_before,
+                "after": shown_after,
+                "set": shown_before == EMPTY,
+                "cleared": shown_after == EMPTY,
+            }
+        )
     return rows
 
 

@@ -1,0 +1,10 @@
+"""App config for accord.imports."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportsConfig(AppConfig):
+    name = "accord.imports"
+    label = "imports"
+    verbose_name = _("Imports")

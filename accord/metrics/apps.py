@@ -1,0 +1,10 @@
+"""App config for accord.metrics."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MetricsConfig(AppConfig):
+    name = "accord.metrics"
+    label = "metrics"
+    verbose_name = _("Metrics")
