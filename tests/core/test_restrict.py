@@ -6,7 +6,21 @@ import pytest
 
 from accord.accounts.models import ApiToken, User
 from accord.accounts.services import create_api_token
+from accord.channel.models import (
+    Certification,
+    Delivery,
+    ExchangeRate,
+    InventorySnapshot,
+    Product,
+    ProductCategory,
+    SalesLine,
+    SalesRollup,
+    SurveyResponse,
+)
+from accord.channel.services import record_sales_lines
 from accord.core.models import AuditEntry
+from accord.imports.models import ImportBatch
+from accord.metrics.models import KpiValue
 from accord.partners import services
 from accord.partners.models import (
     Agreement,
@@ -15,6 +29,18 @@ from accord.partners.models import (
     Organisation,
     Territory,
     TerritoryAssignment,
+)
+from tests.channel.factories import (
+    CertificationFactory,
+    DeliveryFactory,
+    ExchangeRateFactory,
+    ImportBatchFactory,
+    InventorySnapshotFactory,
+    KpiRunFactory,
+    KpiValueFactory,
+    ProductFactory,
+    SurveyResponseFactory,
+    sales_line,
 )
 from tests.factories import AgreementFactory, ContactFactory, OrganisationFactory, UserFactory
 
@@ -157,6 +183,7 @@ def test_every_organisation_owned_model_is_covered():
         AuditEntry,
         User,
         ApiToken,
+        *CHANNEL_OWNED,
     }
     assert owned == covered
 
@@ -172,3 +199,102 @@ def test_contact_factory_rows_follow_their_organisation(partner_a_user, partner_
         .filter(organisation=partner_b)
         .exists()
     )
+
+
+# -- channel facts, import runs and KPI values -------------------------------------
+CHANNEL_OWNED = (
+    SalesLine,
+    SalesRollup,
+    InventorySnapshot,
+    Delivery,
+    SurveyResponse,
+    Certification,
+    ImportBatch,
+    KpiValue,
+)
+
+
+@pytest.fixture
+def facts(partner_a, partner_a_child, partner_b):
+    """One row of every organisation-owned channel model for each of the three partners."""
+    product = ProductFactory()
+    ExchangeRateFactory()
+    run = KpiRunFactory()
+    record_sales_lines(
+        actor=None,
+        lines=[
+            sales_line(org, product=product, source_key=f"restrict-{org.pk}")
+            for org in (partner_a, partner_a_child, partner_b)
+        ],
+    )
+    for org in (partner_a, partner_a_child, partner_b):
+        InventorySnapshotFactory(organisation=org, product=product)
+        DeliveryFactory(organisation=org, product=product)
+        SurveyResponseFactory(organisation=org)
+        CertificationFactory(organisation=org)
+        ImportBatchFactory(organisation=org)
+        KpiValueFactory(organisation=org, run=run)
+    return partner_a, partner_a_child, partner_b
+
+
+def owners(model, user) -> set[int]:
+    return set(model.objects.restrict(user, "view").values_list("organisation_id", flat=True))
+
+
+@pytest.mark.parametrize("model", CHANNEL_OWNED, ids=lambda m: m.__name__)
+def test_channel_rows_follow_their_organisation(
+    model, facts, partner_a_user, partner_a_viewer, partner_b_user, analyst, regional_coordinator
+):
+    partner_a, child, partner_b = facts
+    # Every model really has rows of all three partners (SalesRollup: one per grain).
+    assert set(model.objects.values_list("organisation_id", flat=True)) == {
+        partner_a.pk,
+        child.pk,
+        partner_b.pk,
+    }
+    assert owners(model, partner_a_user) == {partner_a.pk, child.pk}
+    assert owners(model, partner_a_viewer) == {partner_a.pk, child.pk}
+    assert owners(model, partner_b_user) == {partner_b.pk}
+    assert owners(model, analyst) == {partner_a.pk, child.pk, partner_b.pk}
+    # Partner A is assigned to China East; its child and Bravo are not.
+    assert owners(model, regional_coordinator) == {partner_a.pk}
+
+
+@pytest.mark.parametrize("model", CHANNEL_OWNED, ids=lambda m: m.__name__)
+def test_channel_rows_hidden_from_anonymous_and_roleless(model, facts, vendor):
+    from django.contrib.auth.models import AnonymousUser
+
+    roleless = User.objects.get(pk=UserFactory(organisation=vendor).pk)
+    for user in (None, AnonymousUser(), roleless):
+        assert not model.objects.restrict(user, "view").exists()
+
+
+def test_partner_may_add_own_sell_through_but_not_read_only_viewer(
+    facts, partner_a_user, partner_a_viewer
+):
+    partner_a, child, _ = facts
+    assert owners(SalesLine, partner_a_user) == {partner_a.pk, child.pk}
+    added = set(
+        SalesLine.objects.restrict(partner_a_user, "add").values_list("organisation_id", flat=True)
+    )
+    assert added == {partner_a.pk, child.pk}
+    assert not SalesLine.objects.restrict(partner_a_viewer, "add").exists()
+    assert not Delivery.objects.restrict(partner_a_user, "add").exists()
+
+
+@pytest.mark.parametrize(
+    "model", (Product, ProductCategory, ExchangeRate), ids=lambda m: m.__name__
+)
+def test_shared_master_data_is_visible_to_every_permitted_user(
+    model, facts, partner_a_viewer, partner_b_user, analyst, vendor
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    total = model.objects.count()
+    assert total >= 1
+    for user in (partner_a_viewer, partner_b_user, analyst):
+        assert model.objects.restrict(user, "view").count() == total
+    roleless = User.objects.get(pk=UserFactory(organisation=vendor).pk)
+    for user in (None, AnonymousUser(), roleless):
+        assert not model.objects.restrict(user, "view").exists()
+    assert not model.objects.restrict(partner_b_user, "change").exists()
