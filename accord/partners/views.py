@@ -16,11 +16,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accord.channel import selectors as channel_selectors
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.core.forms import ReasonForm, add_service_errors
 from accord.partners import selectors, services
@@ -44,8 +46,11 @@ TABS = (
     ("contacts", gettext_lazy("Contacts")),
     ("territories", gettext_lazy("Territories")),
     ("agreements", gettext_lazy("Agreements")),
+    ("channel", gettext_lazy("Channel data")),
     ("history", gettext_lazy("History")),
 )
+# Tabs shown only to users holding this permission.
+TAB_PERMISSIONS = {"history": "core.view_auditentry", "channel": "channel.view_salesline"}
 SORT_COLUMNS = (
     ("name", gettext_lazy("Name")),
     ("kind", gettext_lazy("Kind")),
@@ -159,7 +164,7 @@ def _detail_url(organisation_id: int, tab: str = "") -> str:
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     organisation = selectors.get_organisation(user, pk)
-    tabs = [t for t in TABS if t[0] != "history" or user.has_perm("core.view_auditentry")]
+    tabs = [t for t in TABS if t[0] not in TAB_PERMISSIONS or user.has_perm(TAB_PERMISSIONS[t[0]])]
     tab = request.GET.get("tab", "profile")
     if tab not in dict(tabs):
         tab = "profile"
@@ -185,6 +190,12 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["assignments"] = selectors.list_assignments(user, organisation)
     elif tab == "agreements":
         context["agreements"] = selectors.list_agreements(user, organisation)
+    elif tab == "channel":
+        context.update(
+            channel_selectors.organisation_channel_context(
+                user, organisation.pk, timezone.localdate()
+            )
+        )
     elif tab == "history":
         page = Paginator(
             selectors.organisation_history(user, organisation), HISTORY_PAGE_SIZE
