@@ -196,7 +196,11 @@ class _Column:
 
 
 def _converter(
-    spec: Field, fmap: FieldMap, model_field: models.Field | None, mapping: Mapping
+    spec: Field,
+    fmap: FieldMap,
+    model_field: models.Field | None,
+    mapping: Mapping,
+    fact: bool = True,
 ) -> Callable[[str], Any]:
     if spec.type == DECIMAL or spec.type == INT:
         low, high = _limits(model_field)
@@ -256,7 +260,8 @@ def _converter(
         return lambda raw: raw
     # text
     max_length = getattr(model_field, "max_length", None) or 200
-    validators = list(getattr(model_field, "validators", ()))
+    # Master data is validated by full_clean (which also normalises, e.g. website domains).
+    validators = list(getattr(model_field, "validators", ())) if fact else []
     validators = [v for v in validators if not v.__class__.__name__.startswith("MaxLength")]
     checked: dict[str, None] = {}
 
@@ -408,7 +413,7 @@ class _Run:
                     spec=spec,
                     fmap=fmap,
                     getter=compile_getter(fmap, index),
-                    convert=_converter(spec, fmap, model_field, mapping),
+                    convert=_converter(spec, fmap, model_field, mapping, self.kind.fact),
                     source=", ".join(fmap.columns()) or name,
                 )
             )
@@ -590,7 +595,7 @@ class _Run:
                     self.issue(
                         number, self.source_key_column, key, _("Longer than 200 characters.")
                     )
-            prepared.append((number, key, values, raws, before))
+            prepared.append((number, key, values, raws, self.issue_count != before))
         self.resolve_lookups([(n, k, v, r) for n, k, v, r, _b in prepared])
         if self.kind.fact:
             self.process_facts(prepared)
@@ -627,7 +632,11 @@ class _Run:
         )
         self.model_label = f"{model._meta.app_label}.{model._meta.model_name}"
         if self.actor is not None and self.actor.access_scope != SCOPE_ALL:
-            self.visible_orgs = set(self.actor.visible_organisation_ids())
+            self.visible_orgs = set(
+                Organisation.objects.filter(
+                    pk__in=self.actor.visible_organisation_ids()
+                ).values_list("pk", flat=True)
+            )
 
     def finish_fact(self, number: int, values: dict[str, Any]) -> bool:
         """Derived values and cross-field rules; False (with issues) when the row is bad."""
@@ -684,8 +693,9 @@ class _Run:
         rows = []
         defaults = self.defaults
         names = self.data_names
-        for number, key, values, raws, before in prepared:
-            if self.issue_count != before or not key:
+        for number, key, values, raws, bad in prepared:
+            before = self.issue_count
+            if bad or not key:
                 self.reject_row()
                 continue
             if not self.apply_lookups(number, values) or not self.finish_fact(number, values):
@@ -839,12 +849,12 @@ class _Run:
         model = self.kind.model
         label = f"{model._meta.app_label}.{model._meta.model_name}"
         rows = []
-        for number, _key, values, raws, before in prepared:
-            if self.issue_count != before:
+        for number, _key, values, raws, bad in prepared:
+            if bad:
                 self.reject_row()
                 continue
-            rows.append((number, values, raws, before))
-        existing = self.existing_master([self.identity(v) for _n, v, _r, _b in rows])
+            rows.append((number, values, raws))
+        existing = self.existing_master([self.identity(v) for _n, v, _r in rows])
         self_lookup = next(
             (
                 c.spec
@@ -853,7 +863,8 @@ class _Run:
             ),
             None,
         )
-        for number, values, raws, before in rows:
+        for number, values, raws in rows:
+            before = self.issue_count
             if not self.apply_lookups(number, values):
                 self.reject_row()
                 continue
@@ -911,13 +922,9 @@ class _Run:
                 return None
             for name in [n for n in data if self.kind.get(n) and self.kind.get(n).create_only]:
                 data.pop(name)
-            changed = {n: v for n, v in data.items() if getattr(obj, n) != v}
-            if not changed:
-                self.result.unchanged += 1
-                return obj.pk
-            fields = [_field_name(model, n) for n in changed]
+            fields = [_field_name(model, n) for n in data]
             before = snapshot(obj, fields)
-            for name, value in changed.items():
+            for name, value in data.items():
                 setattr(obj, name, value)
         try:
             validate(obj)
@@ -926,6 +933,13 @@ class _Run:
                 column = "" if name == "__all__" else self.column_of(name)
                 self.issue(number, column, raws.get(name, ""), " ".join(messages))
             return None
+        if before is not None:
+            # Compared after validation, which normalises (e.g. a pasted website address).
+            after = snapshot(obj, before.keys())
+            before = {name: value for name, value in before.items() if after[name] != value}
+            if not before:
+                self.result.unchanged += 1
+                return obj.pk
         try:
             with transaction.atomic():
                 obj.save()
