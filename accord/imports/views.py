@@ -156,7 +156,10 @@ def _save_result(directory: Path, result: Any) -> None:
     """Keep what the dry run found for the preview page and its report CSV."""
     from accord.imports import selectors
 
-    issues = [_issue_dict(issue) for issue in result.issues]
+    issues = sorted(
+        (_issue_dict(issue) for issue in result.issues),
+        key=lambda issue: -1 if issue["row"] is None else issue["row"],
+    )
     bad_rows = len({issue["row"] for issue in issues if issue["row"] is not None})
     file_level = any(issue["row"] is None for issue in issues)
     summary = {
