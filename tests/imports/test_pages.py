@@ -266,3 +266,24 @@ def test_rollback_asks_then_undoes_the_import(login, importer, alpha):
     again = client.post(f"/imports/{batch.pk}/rollback/", follow=True)
     assert again.status_code == 200
     assert "already rolled back" in again.content.decode()
+
+
+def test_partner_imports_its_own_lines_and_cannot_name_another_organisation(
+    login, partner_a_user, alpha, partner_b
+):
+    partner_b.external_key = "BRAVO"
+    partner_b.save(update_fields=["external_key"])
+    client = login(partner_a_user)
+    preview_url = upload(client, GOOD + "L9,BRAVO,sell_through,2026-02-05,1,10.00,USD\n")[
+        "Location"
+    ]
+    text = client.get(preview_url).content.decode()
+    assert "BRAVO" in text and 'id="report-rows"' in text  # an unknown key for partner A
+    client.post(preview_url, {"action": "skip"})
+    batch = ImportBatch.objects.get()
+    assert batch.organisation == alpha
+    assert set(SalesLine.objects.values_list("organisation__name", flat=True)) == {
+        "Alpha Distribution"
+    }
+    assert SalesLine.objects.count() == 2
+    assert login(partner_a_user).get(f"/imports/{batch.pk}/").status_code == 200
