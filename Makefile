@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Two workers (the machines have two cores); XDIST= runs the suite in one process.
 XDIST ?= -n 2
 
-.PHONY: help .venv demo test test-postgres system-deps lint openapi bench clean
+.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi clean
 
 help:
 	@echo "make demo           load the demo network and serve it on http://127.0.0.1:8000"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint           ruff"
 	@echo "make openapi        regenerate docs/openapi.json"
 	@echo "make bench          run the benchmarks (they print ratios)"
+	@echo "make bench-kpi      the KPI benchmark (100k organisations, 10M lines) on SQLite and PostgreSQL"
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 .venv: $(STAMP)
@@ -65,6 +66,14 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/demo_load.py
 	$(BIN)/python bench/restrict.py
+	$(BIN)/python bench/kpi.py
+
+# The KPI benchmark at its full size on both databases (SQLite scratch file, then PostgreSQL).
+bench-kpi: $(STAMP)
+	$(BIN)/python bench/kpi.py $(BENCH_ARGS)
+	psql "$(dir $(PG_URL))postgres" -qc "DROP DATABASE IF EXISTS accord_bench_kpi" \
+		-c "CREATE DATABASE accord_bench_kpi"
+	ACCORD_DATABASE_URL=$(dir $(PG_URL))accord_bench_kpi $(BIN)/python bench/kpi.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* test-results
