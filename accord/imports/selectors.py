@@ -7,8 +7,9 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from accord.accounts.models import User
 from accord.core.errors import Http404
 from accord.imports.models import ImportBatch
 
@@ -33,6 +34,18 @@ def get_batch(user: Any, pk: int) -> ImportBatch:
         return list_batches(user).get(pk=pk)
     except (ImportBatch.DoesNotExist, ValueError, TypeError, OverflowError) as error:
         raise Http404 from error
+
+
+def default_user() -> User | None:
+    """Who ``accord import`` runs as by default: the vendor's first active administrator
+    (a superuser or a holder of the administrator role)."""
+    return (
+        User.objects.filter(organisation__is_vendor=True, is_active=True)
+        .filter(Q(is_superuser=True) | Q(roles__code="administrator"))
+        .order_by("pk")
+        .select_related("organisation")
+        .first()
+    )
 
 
 def _cell(value: Any) -> str:

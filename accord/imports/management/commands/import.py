@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
 from accord.accounts.models import User
 from accord.imports.kinds import KINDS
-from accord.imports.selectors import issues_csv
+from accord.imports.selectors import default_user, issues_csv
 from accord.imports.services import ImportRefused, run_import
 
 REPORT_LINES = 50
@@ -61,17 +60,6 @@ class Progress:
         if self.tty and self.drawn:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def default_user() -> User | None:
-    """The vendor's first active administrator (a superuser or the administrator role)."""
-    return (
-        User.objects.filter(organisation__is_vendor=True, is_active=True)
-        .filter(Q(is_superuser=True) | Q(roles__code="administrator"))
-        .order_by("pk")
-        .select_related("organisation")
-        .first()
-    )
 
 
 class Command(BaseCommand):
