@@ -470,3 +470,71 @@ TAGS: tuple[str, ...] = (
     "直播电商",
 )
 PRICING_TIERS: tuple[str, ...] = ("Registered", "Silver", "Gold", "Platinum")
+
+# --- channel data: the vendor's catalogue, end customers, certifications ------------
+# fmt: off
+# (category key, English name, product line, (model name, list price in USD), ...)
+CATALOGUE: tuple[tuple[str, str, str, tuple[tuple[str, int], ...]], ...] = (
+    ("laptops", "Laptops", "Computing", (
+        ("AirBook 13", 899), ("AirBook 15", 1099), ("ProBook 14", 1299), ("ProBook 16", 1599),
+        ("WorkStation X1", 2399), ("EduBook 11", 399), ("GameBook 17", 1899),
+        ("FlexBook 2-in-1", 999),
+    )),
+    ("desktops", "Desktops", "Computing", (
+        ("Tower T3", 749), ("Tower T5", 1149), ("Mini M1", 549), ("All-in-One 24", 1199),
+        ("Creator Studio", 2799), ("Office Compact", 499), ("ThinClient S", 329),
+    )),
+    ("monitors", "Monitors", "Displays", (
+        ("View 24 FHD", 179), ("View 27 QHD", 329), ("View 32 4K", 549), ("Curve 34 UW", 699),
+        ("Portable 15", 219), ("Pro Colour 27", 899), ("Touch 22", 289),
+    )),
+    ("networking", "Networking", "Infrastructure", (
+        ("Router R600", 149), ("Mesh Wi-Fi 3-pack", 329), ("Switch 24G PoE", 489),
+        ("Switch 48G", 729), ("Access Point AX", 219), ("Firewall F200", 1190),
+        ("Router R1200", 399),
+    )),
+    ("storage", "Storage", "Infrastructure", (
+        ("SSD 1 TB", 99), ("SSD 2 TB", 179), ("NAS 4-bay", 599), ("NAS 8-bay", 1290),
+        ("Portable SSD 1 TB", 129), ("Backup Drive 4 TB", 139), ("Rack Storage 12-bay", 3490),
+    )),
+    ("smart-home", "Smart home", "Consumer", (
+        ("Smart Speaker", 89), ("Smart Display 8", 149), ("Camera Indoor", 59),
+        ("Camera Outdoor", 129), ("Smart Plug 4-pack", 49), ("Video Doorbell", 169),
+        ("Home Hub", 119), ("Smart Lock", 229),
+    )),
+    ("accessories", "Accessories", "Consumer", (
+        ("Wireless Mouse", 29), ("Mechanical Keyboard", 119), ("USB-C Dock", 189),
+        ("Headset Pro", 159), ("Webcam 4K", 129), ("Laptop Sleeve", 39), ("Power Bank 20k", 59),
+        ("Charger 100 W", 69),
+    )),
+    ("printers", "Printers", "Office", (
+        ("Inkjet Home", 129), ("Laser Mono", 249), ("Laser Colour", 449), ("MFP Office", 799),
+        ("Label Printer", 179), ("Photo Printer", 299), ("Wide Format A3", 1290),
+    )),
+)
+# fmt: on
+# (Chinese, English) industry words for end-customer names.
+END_CUSTOMER_INDUSTRIES: tuple[tuple[str, str], ...] = (
+    ("制造", "Manufacturing"),
+    ("医疗", "Medical"),
+    ("教育", "Education"),
+    ("物流", "Logistics"),
+    ("餐饮", "Hospitality"),
+    ("建筑", "Construction"),
+    ("地产", "Properties"),
+    ("传媒", "Media"),
+    ("律师事务所", "Legal"),
+    ("会计", "Accounting"),
+    ("零售", "Retail"),
+    ("能源", "Energy"),
+)
+CERTIFICATIONS: tuple[str, ...] = (
+    "Accord Certified Sales Associate",
+    "Accord Certified Technical Specialist",
+    "Accord Certified Solution Architect",
+    "Accord Certified Service Professional",
+)
+WAREHOUSES: dict[str, tuple[str, ...]] = {
+    "CN": ("中心仓", "门店仓", "保税仓"),
+    "default": ("Main warehouse", "Store stock", "Regional DC"),
+}

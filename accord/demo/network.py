@@ -31,6 +31,7 @@ from accord.accounts.roles import BUILTIN_ROLES, sync_builtin_roles
 from accord.accounts.services import create_user
 from accord.core.errors import Conflict
 from accord.demo import data
+from accord.demo.channel import CHANNEL_LIMIT, ChannelSummary, load_demo_channel
 from accord.partners.models import (
     Agreement,
     AgreementTarget,
@@ -714,6 +715,7 @@ class DemoSummary:
     assignments: int = 0
     users: int = 0
     skipped_assignments: int = 0
+    channel: ChannelSummary = field(default_factory=ChannelSummary)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, organisation
 
     def created_anything(self) -> bool:
@@ -726,6 +728,7 @@ class DemoSummary:
                 self.targets,
                 self.assignments,
                 self.users,
+                self.channel.total(),
             )
         )
 
@@ -1013,11 +1016,14 @@ def load_demo_network(
     method: str = "auto",
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    channel: bool = False,
 ) -> DemoSummary:
     """Create whatever of the demo network is missing; never changes an existing row.
 
     ``method`` is ``"services"``, ``"bulk"`` or ``"auto"`` (services up to SERVICE_LIMIT
-    organisations). ``progress(done, total)`` is called after each batch.
+    organisations). ``progress(done, total)`` is called after each batch. ``channel``
+    also loads the channel data (``accord.demo.channel``) of the first CHANNEL_LIMIT
+    organisations (``accord demo`` does).
     """
     if method == "auto":
         method = "services" if organisations <= SERVICE_LIMIT else "bulk"
@@ -1036,8 +1042,11 @@ def load_demo_network(
     writer_class = _ServiceWriter if method == "services" else _BulkWriter
     writer = writer_class(summary, territories, existing)
     batch: list[OrganisationSpec] = []
+    channel_specs: list[OrganisationSpec] = []
     done = 0
     for spec in plan_network(organisations, seed, today):
+        if channel and spec.index < CHANNEL_LIMIT:
+            channel_specs.append(spec)
         if spec.external_key in existing:
             summary.existing_organisations += 1
         else:
@@ -1064,4 +1073,6 @@ def load_demo_network(
             for org in Organisation.objects.filter(external_key__in=featured_keys)
         )
     _ensure_users(summary, existing, territories, keys)
+    if channel:
+        summary.channel = load_demo_channel(channel_specs, seed, today or timezone.localdate())
     return summary

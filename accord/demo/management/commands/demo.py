@@ -41,6 +41,11 @@ class Command(BaseCommand):
             "auto picks services for demo-sized networks.",
         )
         parser.add_argument("--no-serve", action="store_true", help="Load, then exit.")
+        parser.add_argument(
+            "--no-channel",
+            action="store_true",
+            help="Skip the channel data (products, sales, stock, deliveries, surveys).",
+        )
         parser.add_argument("--host", default="127.0.0.1", help="Address to serve on.")
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on.")
 
@@ -64,6 +69,7 @@ class Command(BaseCommand):
             options["seed"],
             method=options["method"],
             progress=progress,
+            channel=not options["no_channel"],
         )
         elapsed = time.perf_counter() - started
         if summary.created_anything():
@@ -76,6 +82,15 @@ class Command(BaseCommand):
                     f"{summary.territories} territories, {summary.users} users."
                 )
             )
+            channel = summary.channel
+            if channel.total():
+                self.stdout.write(
+                    f"Channel data: {channel.sales_lines:,} sales lines, "
+                    f"{channel.inventory:,} inventory snapshots, {channel.deliveries:,} "
+                    f"deliveries, {channel.surveys:,} survey responses, "
+                    f"{channel.certifications:,} certifications, {channel.products} products, "
+                    f"{channel.rates} exchange rates."
+                )
         else:
             self.stdout.write(
                 f"The demo network is already loaded ({summary.existing_organisations:,} "
