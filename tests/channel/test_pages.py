@@ -147,3 +147,10 @@ def test_tab_htmx_partial(channel, login, analyst):
     content = response.content.decode()
     assert "<html" not in content
     assert "Engineer of Bravo" in content
+
+
+def test_main_navigation_links_the_channel_pages(channel, login, partner_a_viewer, no_channel_user):
+    page = login(partner_a_viewer).get("/organisations/").content.decode()
+    assert 'href="/channel/products/"' in page and 'href="/channel/sales/"' in page
+    hidden = login(no_channel_user).get("/organisations/").content.decode()
+    assert 'href="/channel/products/"' not in hidden and 'href="/channel/sales/"' not in hidden
