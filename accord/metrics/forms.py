@@ -44,6 +44,17 @@ def _check_as_of(value: dt.date | None) -> dt.date:
     return value
 
 
+def _with_defaults(data: Any, defaults: dict[str, Any]) -> Any:
+    data = data.copy()
+    for name, value in defaults.items():
+        if isinstance(value, list):
+            if not [item for item in data.getlist(name) if item]:
+                data.setlist(name, value)
+        elif not data.get(name):
+            data[name] = value
+    return data
+
+
 class KpiTableForm(forms.Form):
     """Which metrics, period and organisations the KPI table shows, and its order."""
 
@@ -79,6 +90,16 @@ class KpiTableForm(forms.Form):
         if getattr(user, "is_partner", True):
             kinds = [c for c in kinds if c[0] != Organisation.Kind.VENDOR]
         self.fields["kind"].choices = [("", _("Any kind")), *kinds]
+        # What is not given is the default, and the widgets show it (checked metrics, dates).
+        defaults = {
+            "metrics": self.default_metrics(),
+            "period": "quarter",
+            "as_of": timezone.localdate().isoformat(),
+        }
+        if self.is_bound:
+            self.data = _with_defaults(self.data, defaults)
+        else:
+            self.initial = {**defaults, **self.initial}
 
     def default_metrics(self) -> list[str]:
         codes = [m.code for m in self.available]
@@ -129,6 +150,17 @@ class KpiHistoryForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        defaults: dict[str, Any] = {
+            "period": "month",
+            "as_of": timezone.localdate().isoformat(),
+        }
+        if self.is_bound:
+            self.data = _with_defaults(self.data, defaults)
+            period = self.data.get("period")
+            if not self.data.get("periods") and period in DEFAULT_HISTORY_PERIODS:
+                self.data["periods"] = str(DEFAULT_HISTORY_PERIODS[period])
+        else:
+            self.initial = {**defaults, "periods": 24, **self.initial}
 
     def clean_period(self) -> str:
         return self.cleaned_data.get("period") or "month"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -29,9 +30,11 @@ from django.views.decorators.http import require_GET
 from accord.channel.money import base_currency
 from accord.core.errors import PermissionDenied
 from accord.core.exports import table_response
+from accord.metrics import engine
 from accord.metrics.forms import KpiHistoryForm, KpiTableForm, metric_label
 from accord.metrics.models import MetricDefinition
 from accord.partners import selectors as partner_selectors
+from accord.partners.models import Organisation
 
 PAGE_SIZE = 25
 VIEW_PERMISSION = "metrics.view_kpivalue"
@@ -151,22 +154,28 @@ def _sort_rows(rows: list[Any], sort: str) -> list[Any]:
 
 
 def _table(request: HttpRequest) -> tuple[KpiTableForm, dict[str, Any], Any, list[Any]]:
-    """The form, its choices, and the computed table (None when the form has errors)."""
+    """The form, its choices, and the computed table (None when there is nothing to compute:
+    the form has errors, or no metric is defined)."""
     form = KpiTableForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
         return form, {}, None, []
     choices = form.choices()
+    if not choices["metrics"]:
+        return form, choices, None, []
+    # The vendor's own row is not a partner KPI (its sell-in would be sales to itself).
     organisations = partner_selectors.list_organisations(
         request.user, q=choices["q"], kind=choices["kind"], status=choices["status"]
-    )
-    from accord.metrics import engine  # H2's engine (imported late: it may land later)
-
-    table = engine.compute(
-        choices["metrics"],
-        period=choices["period"],
-        as_of=choices["as_of"],
-        organisations=organisations,
-    )
+    ).exclude(kind=Organisation.Kind.VENDOR)
+    try:
+        table = engine.compute(
+            choices["metrics"],
+            period=choices["period"],
+            as_of=choices["as_of"],
+            organisations=organisations,
+        )
+    except ValueError as error:  # a definition the engine cannot evaluate: say so, no 500
+        form.add_error(None, str(error))
+        return form, choices, None, []
     return form, choices, table, _sort_rows(list(table.rows), choices["sort"])
 
 
@@ -220,7 +229,8 @@ def kpi_table(request: HttpRequest) -> HttpResponse:
         "period_label": _period_label(period) if period else "",
         "as_of": choices.get("as_of"),
         "export_query": request.GET.urlencode(),
-        "invalid": table is None,
+        "invalid": table is None and bool(form.errors),
+        "no_metrics": table is None and not form.errors,
     }
     template = (
         "metrics/_kpi_results.html"
@@ -295,20 +305,28 @@ def organisation_kpis(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "invalid": form.is_bound and not form.is_valid(),
         "plotly_version": plotly_version(),
+        "plotly_style_ids": plotly_style_ids(),
     }
-    if not context["invalid"]:
+    table = None
+    if not context["invalid"] and metrics:
         choices = form.choices()
-        table = selectors.organisation_history(
-            request.user,
-            organisation,
-            [m.code for m in metrics],
-            period=choices["period"],
-            as_of=choices["as_of"],
-            periods=choices["periods"],
-        )
+        try:
+            table = selectors.organisation_history(
+                request.user,
+                organisation,
+                [m.code for m in metrics],
+                period=choices["period"],
+                as_of=choices["as_of"],
+                periods=choices["periods"],
+            )
+        except ValueError as error:  # a definition the engine cannot evaluate: no 500
+            form.add_error(None, str(error))
+            context["invalid"] = True
+    if table is not None:
         shown = list(table.metrics)
         series = _history_series(table, shown)
         labels = [_period_label(period) for period in table.periods]
+        axis_labels = [period.label for period in table.periods]  # short: 2026-03, 2026-Q1
         charts = []
         for chart in CHARTS:
             drawn = [
@@ -350,7 +368,7 @@ def organisation_kpis(request: HttpRequest, pk: int) -> HttpResponse:
                     {"code": m.code, "label": metric_label(m), "unit": _unit_label(m)}
                     for m in shown
                 ],
-                "chart_data": {"labels": labels, "charts": charts},
+                "chart_data": {"labels": axis_labels, "charts": charts},
                 "charts": charts,
                 "table_rows": list(reversed(table_rows)),  # newest first
             }
@@ -385,6 +403,19 @@ def _plotly_etag() -> str:
         for chunk in iter(lambda: source.read(1 << 20), b""):
             digest.update(chunk)
     return f'"{digest.hexdigest()[:32]}"'
+
+
+# plotly.js bundles MapLibre, which at load time appends a <style> with its CSS unless an
+# element with that style's id already exists. Charts here draw no maps, so the page renders
+# an empty placeholder with that id instead of letting the CSP block (and report) the style.
+INJECTED_STYLE = re.compile(
+    r'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'
+)
+
+
+@functools.cache
+def plotly_style_ids() -> tuple[str, ...]:
+    return tuple(INJECTED_STYLE.findall(PLOTLY_JS.read_text(encoding="utf-8")))
 
 
 def plotly_version() -> str:

@@ -34,9 +34,9 @@
     });
     var hasY2 = chart.series.some(function (s) { return s.axis === "y2"; });
     var layout = {
-      margin: { l: 60, r: hasY2 ? 60 : 20, t: 10, b: 50 },
+      margin: { l: 60, r: hasY2 ? 60 : 20, t: 30, b: 40 },
       height: 320,
-      legend: { orientation: "h", y: -0.2 },
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       hovermode: "x unified",
       font: { family: getComputedStyle(document.body).fontFamily, size: 12 },
       paper_bgcolor: "rgba(0,0,0,0)",
