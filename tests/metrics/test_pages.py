@@ -319,3 +319,8 @@ def test_without_any_metric_definition_the_pages_say_so(login, vendor_admin, par
     assert response.status_code == 200 and 'id="kpi-no-metrics"' in body(response)
     response = client.get(f"/kpis/organisation/{partner_a.pk}/")
     assert response.status_code == 200 and "No metrics are defined yet." in body(response)
+
+
+def test_the_organisation_page_links_its_kpis(login, partner_a_user, partner_a, sales):
+    text = body(login(partner_a_user).get(f"/organisations/{partner_a.pk}/"))
+    assert f'href="/kpis/organisation/{partner_a.pk}/" id="kpis-tab"' in text
