@@ -246,7 +246,17 @@ def import_new(request: HttpRequest) -> HttpResponse:
         if getattr(request, "htmx", False) and request.method == "POST"
         else "imports/import_new.html"
     )
-    return _render(request, template, {"nav": "imports", "form": form})
+    kinds = [
+        {
+            "code": code,
+            "label": kind.label,
+            "description": kind.description,
+            "fields": [(f.name, f.required, f.help) for f in kind.fields],
+        }
+        for code, kind in KINDS.items()
+        if code in dict(form.fields["kind"].choices)
+    ]
+    return _render(request, template, {"nav": "imports", "form": form, "kinds": kinds})
 
 
 def _error_text(error: Exception) -> str:

@@ -78,7 +78,8 @@ def staged_dirs(var_dir: Path) -> list[Path]:
 # -- the upload flow ------------------------------------------------------------------------
 def test_good_file_preview_then_import(login, importer, alpha, var_dir):
     client = login(importer)
-    assert client.get("/imports/new/").status_code == 200
+    new_page = client.get("/imports/new/")
+    assert new_page.status_code == 200 and 'id="columns-sales_lines"' in new_page.content.decode()
     response = upload(client, GOOD)
     assert response.status_code == 302
     preview_url = response["Location"]
@@ -287,3 +288,17 @@ def test_partner_imports_its_own_lines_and_cannot_name_another_organisation(
     }
     assert SalesLine.objects.count() == 2
     assert login(partner_a_user).get(f"/imports/{batch.pk}/").status_code == 200
+
+
+def test_uploads_left_behind_are_removed_after_a_day(login, importer, alpha, var_dir):
+    import os
+    import time
+
+    stale = var_dir / "uploads" / ("s" * 32)
+    stale.mkdir(parents=True)
+    (stale / "source").write_text("old")
+    old = time.time() - 2 * 24 * 3600
+    os.utime(stale, (old, old))
+    upload(login(importer), GOOD)
+    assert not stale.exists()
+    assert len(staged_dirs(var_dir)) == 1
