@@ -302,3 +302,22 @@ def test_uploads_left_behind_are_removed_after_a_day(login, importer, alpha, var
     upload(login(importer), GOOD)
     assert not stale.exists()
     assert len(staged_dirs(var_dir)) == 1
+
+
+def test_history_query_count_does_not_grow_with_rows(login, vendor_admin, partner_a, partner_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(vendor_admin)
+    ImportBatchFactory(organisation=partner_a, created_by=vendor_admin)
+    client.get("/imports/")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/imports/").status_code == 200
+        return len(queries)
+
+    few = count()
+    for _ in range(15):
+        ImportBatchFactory(organisation=partner_b, created_by=vendor_admin)
+    assert count() == few

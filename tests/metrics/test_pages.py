@@ -324,3 +324,11 @@ def test_without_any_metric_definition_the_pages_say_so(login, vendor_admin, par
 def test_the_organisation_page_links_its_kpis(login, partner_a_user, partner_a, sales):
     text = body(login(partner_a_user).get(f"/organisations/{partner_a.pk}/"))
     assert f'href="/kpis/organisation/{partner_a.pk}/" id="kpis-tab"' in text
+
+
+def test_regional_coordinator_sees_the_region_only(login, regional_coordinator, sales):
+    names = row_names(body(login(regional_coordinator).get("/kpis/", QUARTER)))
+    assert "Alpha Distribution" in names
+    assert "Bravo Resellers" not in names
+    rows = read_csv(login(regional_coordinator).get("/kpis/export.csv", QUARTER))
+    assert "Bravo Resellers" not in [row[1] for row in rows]
