@@ -28,7 +28,18 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, NullIf
 
 from accord.channel.models import (
@@ -216,7 +227,9 @@ class KpiRow:
 
 
 class _Row(KpiRow):
-    """A KpiRow whose ``inputs`` are built on first access (most callers never read them)."""
+    """A KpiRow read from the engine's per-metric columns: ``values`` and ``inputs`` are
+    built on first access, so a table of 100,000 x 8 rows costs one small object per row
+    until a caller reads it."""
 
     def __init__(
         self,
@@ -224,23 +237,26 @@ class _Row(KpiRow):
         external_key: str,
         name: str,
         period: Period,
-        values: dict[str, Decimal | None],
         columns: list[tuple[str, Column]],
     ) -> None:
         self.organisation_id = organisation_id
         self.external_key = external_key
         self.name = name
         self.period = period
-        self.values = values
         self._columns = columns
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute != "inputs":
-            raise AttributeError(attribute)
         columns = self.__dict__.get("_columns", ())
-        inputs = {code: column.explain(self.organisation_id) for code, column in columns}
-        self.inputs = inputs
-        return inputs
+        org = self.__dict__.get("organisation_id")
+        if attribute == "values":
+            values = {code: column.values.get(org, column.default) for code, column in columns}
+            self.values = values
+            return values
+        if attribute == "inputs":
+            inputs = {code: column.explain(org) for code, column in columns}
+            self.inputs = inputs
+            return inputs
+        raise AttributeError(attribute)
 
 
 @dataclass
@@ -260,6 +276,18 @@ def _decimal(value: Any) -> Decimal:
     if isinstance(value, float):
         return _FLOAT_CONTEXT.create_decimal_from_float(value)
     return Decimal(value)
+
+
+def _money_column(rows: dict[int, Any], position: int) -> dict[int, Decimal]:
+    """``_money`` over a whole column, without per-value type dispatch (the hot path)."""
+    sample = next(iter(rows.values()), None)
+    if sample is not None and all(isinstance(row[position], float) for row in (sample,)):
+        create, cent = _FLOAT_CONTEXT.create_decimal_from_float, CENT
+        try:
+            return {org: create(row[position]).quantize(cent) for org, row in rows.items()}
+        except TypeError:
+            pass  # a mix of floats and integers (SQLite): the general path below
+    return {org: _money(row[position]) for org, row in rows.items()}
 
 
 def _units(value: Any) -> Decimal:
@@ -326,6 +354,10 @@ LINE_DISTINCTS = {
 }
 
 
+DISTINCT_FIELDS = frozenset({"orders", "products", "customers"})
+NO_FIELDS: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class Need:
     """One set of facts a calculation reads; equal needs are fetched once."""
@@ -345,6 +377,16 @@ class Fetched:
 
     rows: dict[int, Any]
     source: str
+    _money: dict[int, dict[int, Decimal]] | None = None
+
+    def money(self, position: int) -> dict[int, Decimal]:
+        """Organisation -> the amount at ``position`` as Decimal cents (converted once)."""
+        if self._money is None:
+            self._money = {}
+        cached = self._money.get(position)
+        if cached is None:
+            cached = self._money[position] = _money_column(self.rows, position)
+        return cached
 
 
 def _raw_rows(queryset: QuerySet) -> list[tuple]:
@@ -369,13 +411,17 @@ def _line_scope(window: Window, directions: Iterable[str], category: str, orgs: 
     return lines.order_by()
 
 
-def _fetch_sales(needs: dict[Need, bool], orgs: QuerySet, as_of: dt.date) -> dict[Need, Fetched]:
-    """Sales tuples per organisation for every (direction, category, window) needed."""
+def _fetch_sales(
+    needs: dict[Need, frozenset[str]], orgs: QuerySet, as_of: dt.date
+) -> dict[Need, Fetched]:
+    """Sales tuples per organisation for every (direction, category, window) needed; a
+    tuple holds the ``ROLLUP_COLUMNS`` (those no calculation asked for may be None)."""
     result: dict[Need, Fetched] = {}
     aligned: dict[str, list[Need]] = defaultdict(list)
     raw: dict[tuple[Window, str, bool], list[Need]] = defaultdict(list)
     from_months: dict[Window, list[Need]] = defaultdict(list)
-    for need, distinct in needs.items():
+    for need, fields in needs.items():
+        distinct = bool(fields & DISTINCT_FIELDS)
         window = need.window
         if window.grain and not need.category:
             aligned[window.grain].append(need)
@@ -391,12 +437,17 @@ def _fetch_sales(needs: dict[Need, bool], orgs: QuerySet, as_of: dt.date) -> dic
             rows: dict[int, Any] = {}
             result[need] = Fetched(rows, f"{grain} rollup")
             targets[(need.direction, need.window.key)] = rows
+        # Only the columns asked for: at 100,000 organisations, reading fewer is faster.
+        wanted = set().union(*(needs[need] for need in group))
+        columns = [
+            name if name in wanted else Value(None, IntegerField()) for name in ROLLUP_COLUMNS
+        ]
         queryset = SalesRollup.objects.filter(
             period=grain,
             period_key__in=sorted({need.window.key for need in group}),
             direction__in=sorted({need.direction for need in group}),
             organisation_id__in=orgs,
-        ).values_list("organisation_id", "direction", "period_key", *ROLLUP_COLUMNS)
+        ).values_list("organisation_id", "direction", "period_key", *columns)
         for row in _raw_rows(queryset.order_by()):
             target = targets.get((row[1], row[2]))
             if target is not None:
@@ -569,9 +620,9 @@ def _fetch_certifications(day: dt.date, names: tuple[str, ...], orgs: QuerySet) 
     return Fetched({row["organisation_id"]: row["people"] for row in aggregated}, "certifications")
 
 
-def fetch(needs: dict[Need, bool], orgs: QuerySet, as_of: dt.date) -> dict[Need, Fetched]:
+def fetch(needs: dict[Need, frozenset[str]], orgs: QuerySet, as_of: dt.date) -> dict[Need, Fetched]:
     """Fetch every need: a fixed number of queries for a given list of needs."""
-    sales = {need: distinct for need, distinct in needs.items() if need.family == "sales"}
+    sales = {need: fields for need, fields in needs.items() if need.family == "sales"}
     result = _fetch_sales(sales, orgs, as_of) if sales else {}
     for need in needs:
         if need.family == "inventory":
@@ -659,7 +710,7 @@ class Calculation:
 
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
-    ) -> list[tuple[Need, bool]]:
+    ) -> list[tuple[Need, frozenset[str]]]:
         raise NotImplementedError
 
     def column(
@@ -683,15 +734,15 @@ class SalesCalculation(Calculation):
     """Base of the calculations over sales tuples of one direction."""
 
     parameters = SALES_PARAMETERS
-    distinct = False
+    fields: frozenset[str] = frozenset({"revenue"})  # the ROLLUP_COLUMNS it reads
 
     def sales_need(self, params: dict[str, Any], window: Window) -> Need:
         return Need("sales", window, direction=params["direction"], category=params["category"])
 
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
-    ) -> list[tuple[Need, bool]]:
-        return [(self.sales_need(params, window_for(period, as_of, params)), self.distinct)]
+    ) -> list[tuple[Need, frozenset[str]]]:
+        return [(self.sales_need(params, window_for(period, as_of, params)), self.fields)]
 
     def base_inputs(
         self, params: dict[str, Any], window: Window, fetched: Fetched, row: Any
@@ -710,6 +761,10 @@ class SalesCalculation(Calculation):
     def value(self, row: Any) -> Decimal | None:
         raise NotImplementedError
 
+    def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
+        value = self.value
+        return {org: value(row) for org, row in fetched.rows.items()}
+
     default: Decimal | None = None
 
     def details(self, row: Any) -> dict[str, str]:
@@ -724,8 +779,7 @@ class SalesCalculation(Calculation):
     ) -> Column:
         window = window_for(period, as_of, params)
         fetched = data[self.sales_need(params, window)]
-        value = self.value
-        values = {org: value(row) for org, row in fetched.rows.items()}
+        values = self.values(fetched)
 
         def explain(org: int) -> dict[str, str]:
             row = fetched.rows.get(org)
@@ -745,17 +799,20 @@ class Revenue(SalesCalculation):
     def value(self, row: Any) -> Decimal:
         return _money(row[REVENUE])
 
+    def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
+        return fetched.money(REVENUE)
+
     def details(self, row: Any) -> dict[str, str]:
         return {
             "revenue": _text(_money(row[REVENUE])),
             "currency": base_currency(),
-            "lines": _text(row[LINES]),
         }
 
 
 class GrossMargin(SalesCalculation):
     name = "gross_margin"
     description = "(Costed revenue - cost) / costed revenue, over the lines whose cost is known."
+    fields = frozenset({"revenue", "cost", "costed_revenue"})
 
     def value(self, row: Any) -> Decimal | None:
         costed = _money(row[COSTED])
@@ -774,20 +831,23 @@ class GrossMargin(SalesCalculation):
 class Orders(SalesCalculation):
     name = "orders"
     description = "Distinct order numbers (a line without one counts as an order)."
-    distinct = True
+    fields = frozenset({"orders"})
     default = ZERO
 
     def value(self, row: Any) -> Decimal:
         return Decimal(row[ORDERS] or 0)
 
+    def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
+        return {org: Decimal(row[ORDERS] or 0) for org, row in fetched.rows.items()}
+
     def details(self, row: Any) -> dict[str, str]:
-        return {"orders": _text(row[ORDERS] or 0), "lines": _text(row[LINES])}
+        return {"orders": _text(row[ORDERS] or 0)}
 
 
 class AverageOrderValue(SalesCalculation):
     name = "average_order_value"
     description = "Revenue / orders."
-    distinct = True
+    fields = frozenset({"revenue", "orders"})
 
     def value(self, row: Any) -> Decimal | None:
         orders = row[ORDERS] or 0
@@ -807,20 +867,23 @@ class AverageOrderValue(SalesCalculation):
 class DistinctProducts(SalesCalculation):
     name = "distinct_products"
     description = "Distinct products sold."
-    distinct = True
+    fields = frozenset({"products"})
     default = ZERO
 
     def value(self, row: Any) -> Decimal:
         return Decimal(row[PRODUCTS] or 0)
 
+    def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
+        return {org: Decimal(row[PRODUCTS] or 0) for org, row in fetched.rows.items()}
+
     def details(self, row: Any) -> dict[str, str]:
-        return {"products": _text(row[PRODUCTS] or 0), "lines": _text(row[LINES])}
+        return {"products": _text(row[PRODUCTS] or 0)}
 
 
 class DistinctCustomers(SalesCalculation):
     name = "distinct_customers"
     description = "Distinct end-customer keys on the lines."
-    distinct = True
+    fields = frozenset({"customers"})
     default = ZERO
     parameters = {**SALES_PARAMETERS, "direction": (_direction, "sell_through")}
 
@@ -828,7 +891,7 @@ class DistinctCustomers(SalesCalculation):
         return Decimal(row[CUSTOMERS] or 0)
 
     def details(self, row: Any) -> dict[str, str]:
-        return {"customers": _text(row[CUSTOMERS] or 0), "lines": _text(row[LINES])}
+        return {"customers": _text(row[CUSTOMERS] or 0)}
 
 
 class Growth(SalesCalculation):
@@ -846,9 +909,12 @@ class Growth(SalesCalculation):
 
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
-    ) -> list[tuple[Need, bool]]:
+    ) -> list[tuple[Need, frozenset[str]]]:
         window, other = self.windows(params, period, as_of)
-        return [(self.sales_need(params, window), False), (self.sales_need(params, other), False)]
+        return [
+            (self.sales_need(params, window), self.fields),
+            (self.sales_need(params, other), self.fields),
+        ]
 
     def column(
         self,
@@ -861,14 +927,13 @@ class Growth(SalesCalculation):
         current = data[self.sales_need(params, window)]
         previous = data[self.sales_need(params, other)]
         current_rows, previous_rows = current.rows, previous.rows
-        values: dict[int, Decimal | None] = {}
-        for org, row in previous_rows.items():
-            before = _money(row[REVENUE])
-            if not before:
-                continue  # undefined: the default None
-            now_row = current_rows.get(org)
-            now = _money(now_row[REVENUE]) if now_row is not None else ZERO
-            values[org] = ((now - before) / abs(before)).quantize(PLACES, ROUND_HALF_EVEN)
+        now_of, places = current.money(REVENUE).get, PLACES
+        # No previous revenue (absent or zero): undefined, the column's default None.
+        values: dict[int, Decimal | None] = {
+            org: ((now_of(org, ZERO) - before) / abs(before)).quantize(places)
+            for org, before in previous.money(REVENUE).items()
+            if before
+        }
 
         def explain(org: int) -> dict[str, str]:
             now_row, before_row = current_rows.get(org), previous_rows.get(org)
@@ -908,9 +973,9 @@ class InventoryTurnover(Calculation):
 
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
-    ) -> list[tuple[Need, bool]]:
+    ) -> list[tuple[Need, frozenset[str]]]:
         _, sales, inventory = self._needs(params, period, as_of)
-        return [(sales, False), (inventory, False)]
+        return [(sales, frozenset({"quantity"})), (inventory, NO_FIELDS)]
 
     def figures(self, org: int, sales: Fetched, inventory: Fetched) -> tuple:
         row = sales.rows.get(org)
@@ -1010,8 +1075,8 @@ class DeliveryCalculation(Calculation):
 
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
-    ) -> list[tuple[Need, bool]]:
-        return [(self._need(params, period, as_of), False)]
+    ) -> list[tuple[Need, frozenset[str]]]:
+        return [(self._need(params, period, as_of), NO_FIELDS)]
 
     def value(self, row: tuple) -> Decimal | None:
         raise NotImplementedError
@@ -1143,8 +1208,8 @@ class CertifiedStaff(Calculation):
 
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
-    ) -> list[tuple[Need, bool]]:
-        return [(self._need(params, period, as_of), False)]
+    ) -> list[tuple[Need, frozenset[str]]]:
+        return [(self._need(params, period, as_of), NO_FIELDS)]
 
     def column(
         self,
@@ -1264,11 +1329,11 @@ def compute(
             raise ValueError(f"Metric {definition.code}: {error}.") from error
         plans.append((definition.code, calculation, params))
 
-    needs: dict[Need, bool] = {}
+    needs: dict[Need, frozenset[str]] = {}
     for _code, calculation, params in plans:
         for item in period_list:
-            for need, distinct in calculation.needs(params, item, as_of):
-                needs[need] = needs.get(need, False) or distinct
+            for need, fields in calculation.needs(params, item, as_of):
+                needs[need] = needs.get(need, NO_FIELDS) | fields
 
     orgs = organisations.values("pk")
     data = fetch(needs, orgs, as_of)
@@ -1284,8 +1349,5 @@ def compute(
     per_period = list(zip(period_list, columns, strict=True))
     for org, key, name in organisations.values_list("pk", "external_key", "name"):
         for item, period_columns in per_period:
-            values = {
-                code: column.values.get(org, column.default) for code, column in period_columns
-            }
-            append(_Row(org, key, name, item, values, period_columns))
+            append(_Row(org, key, name, item, period_columns))
     return KpiTable(metrics=definitions, periods=period_list, as_of=as_of, rows=rows)

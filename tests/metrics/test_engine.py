@@ -94,7 +94,6 @@ def test_quarterly_sales_metrics_by_hand(facts: dict) -> None:
         "source": "quarter rollup",
         "revenue": "500.00",
         "currency": "USD",
-        "lines": "5",
     }
     assert inputs(table, b, "revenue")["activity"] == "none"
 
