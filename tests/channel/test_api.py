@@ -19,6 +19,34 @@ OWNED = {
 }
 SHARED = ("/products", "/product-categories", "/exchange-rates")
 DETAILS = ("/sales-lines/{b_line}", "/products/{bike}")
+# The operation behind each path above: this file is the channel API's isolation matrix.
+CHANNEL_OPERATIONS = {
+    "/sales-lines": "sales_lines_list",
+    "/inventory": "inventory_list",
+    "/deliveries": "deliveries_list",
+    "/survey-responses": "survey_responses_list",
+    "/certifications": "certifications_list",
+    "/products": "products_list",
+    "/product-categories": "product_categories_list",
+    "/exchange-rates": "exchange_rates_list",
+    "/sales-lines/{b_line}": "sales_lines_get",
+    "/products/{bike}": "products_get",
+}
+
+
+def test_every_channel_operation_is_in_this_matrix():
+    from accord.api import api
+    from accord.channel import api as channel_api
+
+    operations = {
+        operation["operationId"]
+        for path in api.get_openapi_schema()["paths"].values()
+        for operation in path.values()
+    }
+    # Every channel endpoint is named after its view function in accord.channel.api.
+    channel = {name for name in operations if callable(getattr(channel_api, name, None))}
+    assert channel == set(CHANNEL_OPERATIONS.values())
+    assert set(CHANNEL_OPERATIONS) == {*OWNED, *SHARED, *DETAILS}
 
 
 def ids(response) -> set[int]:
