@@ -61,6 +61,7 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 SEVEN = Decimal(7)
 MAX_PERIODS = 120
+MIN_YEAR, MAX_YEAR = 1900, 9000  # far from date's limits, whatever the periods and windows
 MAX_TRAILING_MONTHS = 120
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 TRAILING = re.compile(r"^trailing_(\d{1,3})$")
@@ -1314,6 +1315,8 @@ def compute(
         metrics = metrics.split(",")
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise ValueError("as_of must be a date.")
+    if not MIN_YEAR <= as_of.year <= MAX_YEAR:
+        raise ValueError(f"as_of must lie between the years {MIN_YEAR} and {MAX_YEAR}.")
     period_list = periods_for(period, as_of, periods)
     definitions = resolve_metrics(metrics)
     plans = []
