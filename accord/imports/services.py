@@ -119,6 +119,13 @@ class _Bad(ValueError):
 
 # -- values -------------------------------------------------------------------------------
 def _number_text(raw: str, mapping: Mapping) -> str:
+    if (
+        raw.isascii()
+        and " " not in raw
+        and not mapping.thousands_separator
+        and (mapping.decimal_separator == ".")
+    ):
+        return raw
     text = raw.replace(" ", "").replace("\u00a0", "")
     if mapping.thousands_separator:
         text = text.replace(mapping.thousands_separator, "")
@@ -210,8 +217,15 @@ def _converter(
         limit = Decimal(10) ** (digits - places) if digits is not None else None
         negative = spec.name in ("quantity",)
 
+        plain = not mapping.thousands_separator and mapping.decimal_separator == "."
+
         def number(raw: str) -> Any:
-            value = _parse_decimal(raw, mapping)
+            try:
+                value = Decimal(raw) if plain else _parse_decimal(raw, mapping)
+            except InvalidOperation:
+                value = _parse_decimal(raw, mapping)
+            if not value.is_finite():
+                raise _Bad(_("Not a number."))
             if spec.type == INT:
                 if value != value.to_integral_value():
                     raise _Bad(_("Not a whole number."))
@@ -291,6 +305,19 @@ def _display(value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     return str(value)
+
+
+def _empty_values(kind: Kind) -> dict[str, Any]:
+    """What an empty cell stores in each column of a fact kind (a model default, "" or None)."""
+    empties: dict[str, Any] = {}
+    for model_field in kind.model._meta.concrete_fields:
+        if model_field.has_default():
+            empties[model_field.name] = model_field.get_default()
+        elif isinstance(model_field, models.CharField | models.TextField) and not model_field.null:
+            empties[model_field.name] = ""
+        else:
+            empties[model_field.name] = None
+    return empties
 
 
 def _field_name(model: type[models.Model], attname: str) -> str:
@@ -417,6 +444,22 @@ class _Run:
                     source=", ".join(fmap.columns()) or name,
                 )
             )
+        self.lookup_columns = [c for c in self.columns if c.spec.type == LOOKUP]
+        empties = _empty_values(self.kind) if self.kind.fact else {}
+        self.plan = [
+            (
+                column.spec.name,
+                index[column.fmap.column] if column.fmap.column is not None else None,
+                column.getter,
+                column.fmap.values or None,
+                column.fmap.default or "",
+                column.spec.required,
+                column.convert,
+                column.source,
+                empties.get(column.spec.name),
+            )
+            for column in self.columns
+        ]
         if mapping.source_key is not None:
             self.source_key = compile_getter(mapping.source_key, index)
             self.source_key_column = ", ".join(mapping.source_key.columns()) or "source_key"
@@ -441,26 +484,40 @@ class _Run:
         values: dict[str, Any] = {}
         raws: dict[str, str] = {}
         nulls = self.mapping.null_values
-        for column in self.columns:
-            raw = column.getter(cells).strip()
-            fmap = column.fmap
-            if fmap.values and raw in fmap.values:
-                raw = fmap.values[raw]
+        size = len(cells)
+        for (
+            name,
+            position,
+            getter,
+            value_map,
+            default,
+            required,
+            convert,
+            source,
+            empty,
+        ) in self.plan:
+            if position is not None:
+                raw = cells[position].strip() if position < size else ""
+            else:
+                raw = getter(cells).strip()
+            if value_map is not None and raw in value_map:
+                raw = value_map[raw]
             if not raw or raw in nulls:
-                raw = fmap.default or ""
-            raws[column.spec.name] = raw
-            if not raw:
-                if column.spec.required:
-                    self.issue(number, column.source, "", _("A value is required."))
-                    values[column.spec.name] = _Bad
-                else:
-                    values[column.spec.name] = None
-                continue
+                raw = default
+                if not raw:
+                    raws[name] = ""
+                    if required:
+                        self.issue(number, source, "", _("A value is required."))
+                        values[name] = _Bad
+                    else:
+                        values[name] = empty
+                    continue
+            raws[name] = raw
             try:
-                values[column.spec.name] = column.convert(raw)
+                values[name] = convert(raw)
             except _Bad as error:
-                self.issue(number, column.source, raw, str(error))
-                values[column.spec.name] = _Bad
+                self.issue(number, source, raw, str(error))
+                values[name] = _Bad
         return values, raws
 
     def resolve_lookups(self, prepared: list[tuple[int, Any, dict, dict]]) -> None:
@@ -495,9 +552,7 @@ class _Run:
 
     def apply_lookups(self, number: int, values: dict[str, Any]) -> bool:
         ok = True
-        for column in self.columns:
-            if column.spec.type != LOOKUP:
-                continue
+        for column in self.lookup_columns:
             key = values.get(column.spec.name)
             if key is None or key is _Bad:
                 continue
@@ -522,9 +577,11 @@ class _Run:
                 return column.source
         return ""
 
-    def duplicate(self, number: int, key: Any, values: dict[str, Any], raw_key: str) -> bool:
+    def duplicate(self, number: int, key: Any, values: Any, raw_key: str) -> bool:
         """True when the row repeats an earlier key: identical rows collapse, others fail."""
-        fingerprint = hash(tuple(sorted((k, repr(v)) for k, v in values.items())))
+        if isinstance(values, dict):
+            values = tuple(sorted((k, repr(v)) for k, v in values.items()))
+        fingerprint = hash(values)
         earlier = self.seen.get(key)
         if earlier is None:
             self.seen[key] = (number, fingerprint)
@@ -578,7 +635,8 @@ class _Run:
     def process(self, chunk: list[tuple[int, list[str]]]) -> None:
         prepared = []
         for number, cells in chunk:
-            if not any(cell.strip() for cell in cells):
+            joined = "".join(cells)
+            if not joined or joined.isspace():
                 self.result.rows_skipped += 1
                 continue
             if self.skip_rules and self.skipped_by_rule(cells):
@@ -614,12 +672,7 @@ class _Run:
             if not f.primary_key and f.name not in ("source_key", "import_batch")
         ]
         self.data_names = [f.name for f in self.data_fields]
-        self.defaults = {}
-        for f in self.data_fields:
-            default = f.get_default() if f.has_default() else (None if f.null else "")
-            if isinstance(f, models.DecimalField | models.DateField | models.ForeignKey):
-                default = f.get_default() if f.has_default() else None
-            self.defaults[f.name] = default
+        self.defaults = _empty_values(self.kind)
         if self.kind.model is SalesLine:
             self.rates = RateTable.load(None)
             self.base = base_currency()
@@ -630,6 +683,7 @@ class _Run:
             f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
+        self.copy_sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         self.model_label = f"{model._meta.app_label}.{model._meta.model_name}"
         if self.actor is not None and self.actor.access_scope != SCOPE_ALL:
             self.visible_orgs = set(
@@ -691,8 +745,7 @@ class _Run:
         if not hasattr(self, "data_fields"):
             self.fact_setup()
         rows = []
-        defaults = self.defaults
-        names = self.data_names
+        pairs = [(name, self.defaults[name]) for name in self.data_names]
         for number, key, values, raws, bad in prepared:
             before = self.issue_count
             if bad or not key:
@@ -701,12 +754,14 @@ class _Run:
             if not self.apply_lookups(number, values) or not self.finish_fact(number, values):
                 self.reject_row()
                 continue
-            if self.duplicate(number, key, values, key):
+            get = values.get
+            row = tuple([get(name, default) for name, default in pairs])
+            if self.duplicate(number, key, row, key):
                 if self.issue_count != before:
                     self.reject_row()
                 continue
-            self.add_preview(raws, values, key)
-            row = tuple(values[n] if n in values else defaults[n] for n in names)
+            if len(self.result.preview) < PREVIEW_ROWS:
+                self.add_preview(raws, values, key)
             rows.append((number, key, row))
         if self.writing and rows:
             self.write_facts(rows)
@@ -717,8 +772,24 @@ class _Run:
         attnames = [f.attname for f in self.data_fields]
         existing: dict[str, tuple] = {}
         keys = [key for _n, key, _r in rows]
-        for start in range(0, len(keys), self.max_params):
-            part = keys[start : start + self.max_params]
+        quote = connection.ops.quote_name
+        known = []
+        with connection.cursor() as cursor:
+            # A bare key probe first: a fresh load finds nothing and stops here.
+            for start in range(0, len(keys), self.max_params):
+                part = keys[start : start + self.max_params]
+                if connection.vendor == "postgresql":
+                    condition, params = "= ANY(%s)", [part]
+                else:
+                    condition, params = f"IN ({', '.join(['%s'] * len(part))})", part
+                cursor.execute(
+                    f"SELECT source_key FROM {quote(model._meta.db_table)} "  # noqa: S608
+                    f"WHERE source_key {condition}",
+                    params,
+                )
+                known.extend(found for (found,) in cursor.fetchall())
+        for start in range(0, len(known), self.max_params):
+            part = known[start : start + self.max_params]
             for found in model._base_manager.filter(source_key__in=part).values_list(
                 "source_key", "pk", *attnames
             ):
@@ -766,7 +837,12 @@ class _Run:
         if not self.writing:
             return
         with connection.cursor() as cursor:
-            if inserts:
+            if inserts and connection.vendor == "postgresql":
+                # COPY is PostgreSQL's bulk path; psycopg adapts Decimal, date and None.
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in inserts:
+                        copy.write_row(row)
+            elif inserts:
                 cursor.executemany(self.insert_sql, inserts)
             if updates:
                 quote = connection.ops.quote_name

@@ -478,3 +478,22 @@ def test_other_fact_kinds_by_column_names(keyed, vendor_admin, do_import):
         "source_key,organisation,person,name,earned_on,expires_on\nC2,R-A,X,Y,2024-02-01,2024-01-01\n",
     )
     assert reasons(bad) == [(2, "expires_on", "2024-01-01", "Expires before it was earned.")]
+
+
+def test_empty_optional_cells_store_the_fields_empty_value(keyed, vendor_admin, do_import):
+    data = (
+        "source_key,organisation,direction,date,quantity,amount,order_number,end_customer_name,"
+        "product,territory\n"
+        "Z1,R-A,sell_through,2024-01-01,1,5,,,,\n"
+    )
+    result = do_import(vendor_admin, "sales_lines", data)
+    assert result.status == "applied", reasons(result)
+    line = SalesLine.objects.get(source_key="Z1")
+    assert (line.order_number, line.end_customer_name, line.product, line.territory) == (
+        "",
+        "",
+        None,
+        None,
+    )
+    stock = "source_key,organisation,product,date,on_hand,on_order\nI9,R-A,P-1,2024-01-31,5,\n"
+    assert do_import(vendor_admin, "inventory", stock).status == "applied"
