@@ -106,3 +106,9 @@ def system_user(email: str | None = None) -> Any:
         .order_by("pk")
         .first()
     )
+
+
+def ensure_can_add_runs(user: Any) -> None:
+    """403 unless ``user`` may store KPI runs."""
+    if not (user is not None and user.is_authenticated and user.has_perm("metrics.add_kpirun")):
+        raise PermissionDenied
