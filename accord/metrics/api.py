@@ -123,7 +123,7 @@ def organisations_kpis(request: HttpRequest, id: Path[ObjectId], query: Query[Hi
 
 @router.post(
     "/kpi-runs",
-    response={201: KpiRunOut, **error_responses(403, 404, 422)},
+    response={201: KpiRunOut, **error_responses(400, 403, 404, 422)},
     operation_id="kpi_runs_create",
 )
 def kpi_runs_create(request: HttpRequest, payload: KpiRunIn) -> Any:
