@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
@@ -58,6 +58,8 @@ from accord.partners.models import Organisation
 CHUNK_ROWS = 5000
 PREVIEW_ROWS = 20
 MAX_ISSUES = 10000
+HUGE = Decimal(10) ** 18  # beyond any numeric column here; checked before exact arithmetic
+MONEY_LIMIT = Decimal(10) ** 16  # amounts are numeric(18, 2)
 TRUE = {"1", "true", "yes", "y", "t", "on", "是", "真"}
 FALSE = {"0", "false", "no", "n", "f", "off", "否", "假"}
 
@@ -211,8 +213,8 @@ def _converter(
 ) -> Callable[[str], Any]:
     if spec.type == DECIMAL or spec.type == INT:
         low, high = _limits(model_field)
-        places = getattr(model_field, "decimal_places", None)
-        digits = getattr(model_field, "max_digits", None)
+        places = getattr(model_field, "decimal_places", 4 if spec.type == DECIMAL else None)
+        digits = getattr(model_field, "max_digits", 18 if spec.type == DECIMAL else None)
         quantum = Decimal(1).scaleb(-places) if places is not None else None
         limit = Decimal(10) ** (digits - places) if digits is not None else None
         negative = spec.name in ("quantity",)
@@ -226,6 +228,8 @@ def _converter(
                 value = _parse_decimal(raw, mapping)
             if not value.is_finite():
                 raise _Bad(_("Not a number."))
+            if abs(value) >= HUGE:
+                raise _Bad(_("The number is too large."))
             if spec.type == INT:
                 if value != value.to_integral_value():
                     raise _Bad(_("Not a whole number."))
@@ -369,6 +373,7 @@ class _Run:
         self.max_params = min(connection.features.max_query_params or 10000, 10000) - 10
         self.category_cache: dict[str, int] = {}
         self.fatal = False
+        self.data_rows = 0
 
     # issues
     def issue(self, row: int | None, column: str, value: str, reason: str) -> None:
@@ -629,8 +634,10 @@ class _Run:
             done += len(chunk)
         if self.progress:
             self.progress(done, self.table.total if self.table.total else done)
-        if self.result.rows_read == 0:
+        if self.data_rows == 0:
             self.issue(None, "", "", _("The file has a header but no data rows."))
+        # Chunks are checked in phases; report the problems in file order.
+        self.result.issues.sort(key=lambda issue: issue.row or 0)
 
     def process(self, chunk: list[tuple[int, list[str]]]) -> None:
         prepared = []
@@ -639,6 +646,7 @@ class _Run:
             if not joined or joined.isspace():
                 self.result.rows_skipped += 1
                 continue
+            self.data_rows += 1
             if self.skip_rules and self.skipped_by_rule(cells):
                 self.result.rows_skipped += 1
                 continue
@@ -720,6 +728,15 @@ class _Run:
                 values["cost_base"] = (
                     None if total is None else self.rates.to_base(total, currency, day)
                 )
+                for name in ("amount", "amount_base", "cost_base"):
+                    if values[name] is not None and abs(values[name]) >= MONEY_LIMIT:
+                        self.issue(
+                            number,
+                            self.column_of(name if name == "amount" else "amount"),
+                            str(values[name]),
+                            _("The amount is too large."),
+                        )
+                        return False
             except MissingRate:
                 self.issue(
                     number,
@@ -1179,6 +1196,20 @@ def run_import(
             )
             r.status = "applied"
             r.batch = batch
+    except (IntegrityError, DataError) as error:
+        # Another import wrote the same keys meanwhile, or a value the checks missed.
+        run.result.status = "rejected"
+        run.result.issues.append(
+            Issue(
+                None,
+                "",
+                "",
+                _("The database refused the import (%(error)s); nothing was written.")
+                % {"error": str(error).splitlines()[0][:200]},
+            )
+        )
+        run.result.created = run.result.updated = run.result.unchanged = 0
+        run.result.batch = None
     except _Abort:
         if run.result.status == "rejected":
             run.result.created = run.result.updated = run.result.unchanged = 0

@@ -497,3 +497,37 @@ def test_empty_optional_cells_store_the_fields_empty_value(keyed, vendor_admin, 
     )
     stock = "source_key,organisation,product,date,on_hand,on_order\nI9,R-A,P-1,2024-01-31,5,\n"
     assert do_import(vendor_admin, "inventory", stock).status == "applied"
+
+
+def test_absurd_numbers_and_blank_only_files(keyed, vendor_admin, do_import):
+    before = fingerprint()
+    data = (
+        "source_key,organisation,direction,date,quantity,unit_price,unit_cost\n"
+        "N1,R-A,sell_in,2024-01-01,1e999999,1,1\n"
+        "N2,R-A,sell_in,2024-01-01,99999999999,99999999999999,1\n"
+        "N3,R-A,sell_in,2024-01-01,1,1,1e30\n"
+        "N4,R-A,sell_in,2024-01-01,NaN,1,1\n"
+    )
+    result = do_import(vendor_admin, "sales_lines", data)
+    assert_rejected(result, before)
+    assert [(i.row, i.reason) for i in result.issues] == [
+        (2, "The number is too large."),
+        (3, "The amount is too large."),
+        (4, "The number is too large."),
+        (5, "Not a number."),
+    ]
+    blank = "source_key,organisation,direction,date,quantity\n,,,,\n  ,  ,,,\n"
+    result = do_import(vendor_admin, "sales_lines", blank)
+    assert_rejected(result, before)
+    assert "no data rows" in result.issues[0].reason
+
+
+def test_undecodable_text_after_the_sample(keyed, vendor_admin, do_import):
+    before = fingerprint()
+    good_row = "G{n},R-A,sell_in,2024-01-01,1,1\n"
+    head = "source_key,organisation,direction,date,quantity,amount\n"
+    body = "".join(good_row.format(n=n) for n in range(4000)).encode()
+    data = head.encode() + body + b"BAD,R-A,sell_in,2024-01-01,1,\xff\xfe\n"
+    result = do_import(vendor_admin, "sales_lines", data, encoding="utf-8")
+    assert_rejected(result, before)
+    assert "not valid utf-8 text" in result.issues[-1].reason
