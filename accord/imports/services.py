@@ -20,8 +20,17 @@ from typing import Any, BinaryIO
 from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import DatabaseError, DataError, IntegrityError, connection, models, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    connection,
+    models,
+    router,
+    transaction,
+)
 from django.db.models import ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -1217,6 +1226,26 @@ def run_import(
     return run.result
 
 
+def _delete_created(model: type[models.Model], pk: int) -> None:
+    """Delete a row an import created, refusing when deleting it would take other rows
+    with it (a contact under an imported organisation, a territory assignment...)."""
+    obj = model._base_manager.filter(pk=pk).first()
+    if obj is None:
+        return
+    collector = Collector(using=router.db_for_write(model))
+    collector.collect([obj])  # raises ProtectedError for PROTECT references
+    dependants: list[Any] = [
+        o for m, objs in collector.data.items() for o in objs if not (m is model and o.pk == pk)
+    ]
+    for queryset in collector.fast_deletes:
+        if queryset.model._meta.auto_created:
+            continue  # many-to-many links (tags) go with the row
+        dependants.extend(queryset[:3])
+    if dependants:
+        raise ProtectedError("used elsewhere", set(dependants))
+    obj.delete()
+
+
 def _restore(model: type[models.Model], pk: int, before: dict[str, Any]) -> models.Model | None:
     obj = model._base_manager.filter(pk=pk).first()
     if obj is None:
@@ -1258,7 +1287,7 @@ def rollback_import(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         for change in locked.changes.order_by("-pk"):
             model = apps.get_model(change.model)
             if change.action == ImportChange.Action.CREATE:
-                model._base_manager.filter(pk=change.object_id).delete()
+                _delete_created(model, change.object_id)
                 continue
             obj = _restore(model, change.object_id, change.before)
             if obj is None:

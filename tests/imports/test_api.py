@@ -183,3 +183,10 @@ def test_vendor_staff_see_partner_imports(partner_a_batch, analyst, api):
     client = api(analyst)
     assert client.get(f"{URL}/{partner_a_batch}").json()["organisation_id"]
     assert client.post(f"{URL}/{partner_a_batch}/rollback").status_code == 403
+
+
+def test_uploads_spooled_to_disk_import_too(keyed, vendor_admin, api, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # every upload becomes a temporary file
+    response = upload(api(vendor_admin))
+    assert response.status_code == 201, response.json()
+    assert response.json()["created"] == 3

@@ -531,3 +531,17 @@ def test_undecodable_text_after_the_sample(keyed, vendor_admin, do_import):
     result = do_import(vendor_admin, "sales_lines", data, encoding="utf-8")
     assert_rejected(result, before)
     assert "not valid utf-8 text" in result.issues[-1].reason
+
+
+def test_rollback_refused_when_it_would_take_other_rows_with_it(vendor_admin, do_import):
+    from tests.factories import ContactFactory
+
+    result = do_import(vendor_admin, "organisations", ORGS_CSV)
+    organisation = Organisation.objects.get(external_key="CN-1")
+    contact = ContactFactory(organisation=organisation)
+    with pytest.raises(ImportRefused, match="used elsewhere"):
+        rollback_import(actor=vendor_admin, batch=result.batch)
+    assert Organisation.objects.filter(pk=organisation.pk).exists()
+    contact.delete()
+    rollback_import(actor=vendor_admin, batch=result.batch)
+    assert not Organisation.objects.filter(pk=organisation.pk).exists()
