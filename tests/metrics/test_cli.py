@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command, execute_from_command_line
+from django.db import connections
 
 from accord.metrics.models import KpiRun, KpiValue
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    # run_from_argv closes every connection when a command ends, which would end the test's
+    # transaction on PostgreSQL; the command's own work is unchanged.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
 
 @pytest.fixture
@@ -29,6 +37,7 @@ def run(*args: str) -> str:
 
 
 def exit_of(capsys: Any, *args: str) -> tuple[int, str]:
+    """Run as from the shell: the real exit status and stderr."""
     with pytest.raises(SystemExit) as raised:
         execute_from_command_line(["accord", "kpis", *args])
     return raised.value.code, capsys.readouterr().err
