@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accord.core.errors import PermissionDenied, ValidationError
+from accord.imports import selectors, services
 from accord.imports.forms import HistoryFilterForm, UploadForm
 from accord.imports.kinds import KINDS
 
@@ -133,8 +134,6 @@ def _unstage(directory: Path) -> None:
 
 
 def _run(request: HttpRequest, directory: Path, meta: dict[str, Any], **options: Any) -> Any:
-    from accord.imports import services  # H1's import engine
-
     with (directory / "source").open("rb") as source:
         return services.run_import(
             actor=request.user,
@@ -154,8 +153,6 @@ def _dry_run(request: HttpRequest, directory: Path, meta: dict[str, Any]) -> Any
 
 def _save_result(directory: Path, result: Any) -> None:
     """Keep what the dry run found for the preview page and its report CSV."""
-    from accord.imports import selectors
-
     issues = sorted(
         (_issue_dict(issue) for issue in result.issues),
         key=lambda issue: -1 if issue["row"] is None else issue["row"],
@@ -188,8 +185,6 @@ def _preview_url(token: str) -> str:
 @login_required
 @require_GET
 def import_list(request: HttpRequest) -> HttpResponse:
-    from accord.imports import selectors
-
     _require_perm(request, "imports.view_importbatch")
     form = HistoryFilterForm(request.GET or None)
     filters = form.filters()
@@ -215,8 +210,6 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
-    from accord.imports import services
-
     _require_perm(request, "imports.add_importbatch")
     form = UploadForm(
         request.POST if request.method == "POST" else None,
@@ -268,8 +261,6 @@ def _error_text(error: Exception) -> str:
 
 @login_required
 def import_preview(request: HttpRequest, token: str) -> HttpResponse:
-    from accord.imports import services
-
     _require_perm(request, "imports.add_importbatch")
     directory, meta = _staged(request, token)
     if request.method == "POST":
@@ -349,8 +340,6 @@ def import_preview_report(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from accord.imports import selectors
-
     batch = selectors.get_batch(request.user, pk)
     report = list(batch.report or [])
     kind = KINDS.get(batch.kind)
@@ -373,8 +362,6 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def batch_report(request: HttpRequest, pk: int) -> HttpResponse:
-    from accord.imports import selectors
-
     batch = selectors.get_batch(request.user, pk)
     response = HttpResponse(
         selectors.issues_csv([_issue_dict(issue) for issue in batch.report or []]),
@@ -387,8 +374,6 @@ def batch_report(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def batch_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST rolls the import back (the service audits it)."""
-    from accord.imports import selectors, services
-
     batch = selectors.get_batch(request.user, pk)
     _require_perm(request, "imports.rollback_importbatch")
     back = reverse("imports:batch_detail", args=[batch.pk])

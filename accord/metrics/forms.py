@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accord.metrics import selectors
 from accord.metrics.models import MetricDefinition
 from accord.partners.models import Organisation
 
@@ -82,8 +83,6 @@ class KpiTableForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        from accord.metrics import selectors
-
         self.available = list(selectors.current_metrics(user))
         self.fields["metrics"].choices = [(m.code, metric_label(m)) for m in self.available]
         kinds = Organisation.Kind.choices

@@ -30,11 +30,10 @@ from django.views.decorators.http import require_GET
 from accord.channel.money import base_currency
 from accord.core.errors import PermissionDenied
 from accord.core.exports import table_response
-from accord.metrics import engine
+from accord.metrics import engine, selectors
 from accord.metrics.forms import KpiHistoryForm, KpiTableForm, metric_label
 from accord.metrics.models import MetricDefinition
 from accord.partners import selectors as partner_selectors
-from accord.partners.models import Organisation
 
 PAGE_SIZE = 25
 VIEW_PERMISSION = "metrics.view_kpivalue"
@@ -165,7 +164,7 @@ def _table(request: HttpRequest) -> tuple[KpiTableForm, dict[str, Any], Any, lis
     # The vendor's own row is not a partner KPI (its sell-in would be sales to itself).
     organisations = partner_selectors.list_organisations(
         request.user, q=choices["q"], kind=choices["kind"], status=choices["status"]
-    ).exclude(kind=Organisation.Kind.VENDOR)
+    ).filter(is_vendor=False)
     try:
         table = engine.compute(
             choices["metrics"],
@@ -295,8 +294,6 @@ def organisation_kpis(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = partner_selectors.get_organisation(request.user, pk)
     _require_perm(request, VIEW_PERMISSION)
     form = KpiHistoryForm(request.GET or None)
-    from accord.metrics import selectors
-
     metrics = list(selectors.current_metrics(request.user))
     by_code = {m.code: m for m in metrics}
     context: dict[str, Any] = {

@@ -332,3 +332,9 @@ def test_regional_coordinator_sees_the_region_only(login, regional_coordinator, 
     assert "Bravo Resellers" not in names
     rows = read_csv(login(regional_coordinator).get("/kpis/export.csv", QUARTER))
     assert "Bravo Resellers" not in [row[1] for row in rows]
+
+
+def test_the_vendor_has_no_kpi_page(login, vendor_admin, vendor, sales):
+    assert login(vendor_admin).get(f"/kpis/organisation/{vendor.pk}/").status_code == 404
+    text = body(login(vendor_admin).get(f"/organisations/{vendor.pk}/"))
+    assert 'id="kpis-tab"' not in text
