@@ -321,3 +321,38 @@ def test_history_query_count_does_not_grow_with_rows(login, vendor_admin, partne
     for _ in range(15):
         ImportBatchFactory(organisation=partner_b, created_by=vendor_admin)
     assert count() == few
+
+
+def test_an_xlsx_file_with_a_mapping(login, importer, alpha):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Line", "Reseller", "Day", "Qty", "Total"])
+    sheet.append(["X1", "ALPHA", "03/02/2026", 2, 120.5])
+    sheet.append(["X2", "ALPHA", "03/03/2026", 1, 80])
+    content = io.BytesIO()
+    workbook.save(content)
+    mapping = b"""
+date_format = ["%m/%d/%Y"]
+[source_key]
+columns = ["Line"]
+[fields]
+organisation = "Reseller"
+date = "Day"
+quantity = "Qty"
+amount = "Total"
+[constants]
+direction = "sell_through"
+currency = "USD"
+"""
+    client = login(importer)
+    response = upload(client, content.getvalue(), name="march.xlsx", mapping=mapping)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    text = client.get(response["Location"]).content.decode()
+    assert 'id="preview-clean"' in text and "with a mapping file" in text
+    client.post(response["Location"], {"action": "import"})
+    batch = ImportBatch.objects.get()
+    assert "[fields]" in batch.mapping
+    assert sorted(SalesLine.objects.values_list("source_key", flat=True)) == ["X1", "X2"]
+    assert "Mapping used" in client.get(f"/imports/{batch.pk}/").content.decode()
