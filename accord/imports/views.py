@@ -289,8 +289,9 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
                     return _redirect(
                         request, reverse("imports:batch_detail", args=[result.batch.pk])
                     )
-                # The file has bad rows (perhaps data changed since the preview): show them.
-                _save_result(directory, result)
+                # The file has bad rows (or the data changed since the preview): show the
+                # preview again as it stands now, with its row report and the skip choice.
+                _save_result(directory, _dry_run(request, directory, meta))
                 messages.error(
                     request, _("Nothing was imported: the file has rows that cannot be imported.")
                 )

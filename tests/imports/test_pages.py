@@ -124,6 +124,8 @@ def test_bad_rows_are_reported_and_skipping_them_is_an_explicit_choice(login, im
     response = client.post(preview_url, {"action": "import"})
     assert SalesLine.objects.count() == 0 and ImportBatch.objects.count() == 0
     assert response.status_code == 200
+    assert "Nothing was imported" in response.content.decode()
+    assert 'id="import-skip-button"' in response.content.decode()  # still offered
 
     response = client.post(preview_url, {"action": "skip"})
     assert response.status_code == 302
