@@ -3,7 +3,7 @@ the history, one run, its report CSV, rollback, and the importable kinds."""
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Path, Query, Router
 from ninja.files import UploadedFile
@@ -31,12 +31,7 @@ def _error(status: int, error: str, detail: str, **extra: Any) -> tuple[int, dic
 
 @router.post(
     "/imports",
-    response={
-        200: ImportResultOut,
-        201: ImportResultOut,
-        **error_responses(400, 403),
-        422: ImportRejectedOut,
-    },
+    response={200: ImportResultOut, 201: ImportResultOut, **error_responses(400, 403, 422)},
     operation_id="imports_create",
 )
 def imports_create(
@@ -47,9 +42,12 @@ def imports_create(
     dry_run: Form[bool] = False,
     skip_invalid: Form[bool] = False,
 ) -> Any:
-    """Import a CSV or XLSX file. 201 with the batch when applied, 200 for a dry run, 422
-    ``import_rejected`` with the row report (``issues``) when any row is bad and
-    ``skip_invalid`` is not set: then nothing is written."""
+    """Import a CSV or XLSX file. 201 with the batch when applied, 200 for a dry run.
+
+    When any row is bad (and ``skip_invalid`` is not set) nothing is written and the answer
+    is 422 with ``error`` = ``import_rejected``: the usual error body plus ``issues``, the
+    row report (each ``{row, column, value, reason}`` as in the result's ``issues``), and
+    ``rows_read`` / ``rows_rejected``."""
     mapping_text = None
     if mapping is not None:
         if mapping.size and mapping.size > MAX_MAPPING_BYTES:
@@ -89,7 +87,8 @@ def imports_create(
         )
     issues = [issue.as_dict() for issue in result.issues]
     if result.status == "rejected":
-        return _error(
+        # The error shape plus the row report (ErrorOut would drop ``issues``).
+        status, body = _error(
             422,
             "import_rejected",
             _("The file was not imported: %(count)s problem(s).") % {"count": len(issues)},
@@ -97,6 +96,7 @@ def imports_create(
             rows_read=result.rows_read,
             rows_rejected=result.rows_rejected,
         )
+        return JsonResponse(ImportRejectedOut(**body).model_dump(), status=status)
     body = {
         "kind": result.kind,
         "status": result.status,
@@ -160,7 +160,11 @@ def imports_rollback(request: HttpRequest, id: Path[ObjectId]) -> Any:
     return selectors.get_batch(request.auth, id)
 
 
-@router.get("/import-kinds", response={200: list[ImportKindOut]}, operation_id="imports_kinds")
+@router.get(
+    "/import-kinds",
+    response={200: list[ImportKindOut], **error_responses()},
+    operation_id="imports_kinds",
+)
 def imports_kinds(request: HttpRequest) -> Any:
     """What can be imported and each kind's fields, to build a mapping file."""
     return [
