@@ -40,7 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, NullIf, TruncMonth
 
 from accord.channel.models import (
     Certification,
@@ -518,33 +518,65 @@ def _fetch_sales(
     return result
 
 
-def _fetch_inventory(window: Window, orgs: QuerySet) -> Fetched:
-    """Per organisation: [(snapshot date, units on hand summed over locations and products)]."""
-    rows: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+def _span(windows: list[Window]) -> tuple[dt.date, dt.date]:
+    """The dates every window together covers (windows end on a month boundary, or all at
+    as_of + 1 day, so a month bucket lies wholly inside each window that holds its start)."""
+    return min(w.start for w in windows), max(w.end for w in windows)
+
+
+def _by_window(
+    windows: list[Window], buckets: Iterable[tuple[int, dt.date, tuple]], source: str
+) -> dict[Window, Fetched]:
+    """Sum per-(organisation, month) tuples into each window holding the month."""
+    result: dict[Window, Fetched] = {w: Fetched({}, source) for w in windows}
+    targets = [(w.start, w.end, result[w].rows) for w in windows]
+    for org, month, figures in buckets:
+        for start, end, rows in targets:
+            if start <= month < end:
+                current = rows.get(org)
+                rows[org] = (
+                    figures
+                    if current is None
+                    else tuple(x + y for x, y in zip(current, figures, strict=True))
+                )
+    return result
+
+
+def _fetch_inventory(windows: list[Window], orgs: QuerySet) -> dict[Window, Fetched]:
+    """Per window and organisation: [(snapshot date, units on hand summed over locations
+    and products)], in date order. One query for every window."""
+    start, end = _span(windows)
+    result: dict[Window, Fetched] = {w: Fetched({}, "inventory snapshots") for w in windows}
+    targets = [(w.start, w.end, result[w].rows) for w in windows]
     snapshots = (
-        InventorySnapshot.objects.filter(
-            date__gte=window.start, date__lt=window.end, organisation_id__in=orgs
-        )
+        InventorySnapshot.objects.filter(date__gte=start, date__lt=end, organisation_id__in=orgs)
         .order_by()
         .values("organisation_id", "date")
         .annotate(units=Sum("on_hand"))
         .order_by("organisation_id", "date")
     )
     for row in snapshots:
-        rows[row["organisation_id"]].append((row["date"], _units(row["units"])))
-    return Fetched(dict(rows), "inventory snapshots")
+        day, org = row["date"], row["organisation_id"]
+        for low, high, rows in targets:
+            if low <= day < high:
+                rows.setdefault(org, []).append((day, _units(row["units"])))
+    return result
 
 
-def _fetch_deliveries(window: Window, orgs: QuerySet, as_of: dt.date) -> Fetched:
-    """Per organisation: (deliveries, ordered, filled, delivered, on time) promised in the
-    window; only deliveries made by as_of count as filled or delivered."""
+def _fetch_deliveries(
+    windows: list[Window], orgs: QuerySet, as_of: dt.date
+) -> dict[Window, Fetched]:
+    """Per window and organisation: (deliveries, ordered, filled, delivered, on time) of the
+    deliveries promised in the window; only those made by as_of count as filled or
+    delivered. One query (by month) for every window."""
+    start, end = _span(windows)
     delivered = Q(actual_date__isnull=False, actual_date__lte=as_of)
     deliveries = (
         Delivery.objects.filter(
-            promised_date__gte=window.start, promised_date__lt=window.end, organisation_id__in=orgs
+            promised_date__gte=start, promised_date__lt=end, organisation_id__in=orgs
         )
         .order_by()
-        .values("organisation_id")
+        .values("organisation_id", month=TruncMonth("promised_date"))
         .annotate(
             deliveries=Count("pk"),
             ordered=Sum("ordered_quantity"),
@@ -559,29 +591,35 @@ def _fetch_deliveries(window: Window, orgs: QuerySet, as_of: dt.date) -> Fetched
             on_time=Count("pk", filter=delivered & Q(actual_date__lte=F("promised_date"))),
         )
     )
-    rows = {
-        row["organisation_id"]: (
-            row["deliveries"],
-            _units(row["ordered"]),
-            _units(row["filled"]),
-            row["delivered"],
-            row["on_time"],
+    buckets = (
+        (
+            row["organisation_id"],
+            _day(row["month"]),
+            (
+                row["deliveries"],
+                _units(row["ordered"]),
+                _units(row["filled"]),
+                row["delivered"],
+                row["on_time"],
+            ),
         )
         for row in deliveries
-    }
-    return Fetched(rows, "deliveries")
+    )
+    return _by_window(windows, buckets, "deliveries")
 
 
-def _fetch_surveys(window: Window, side: str, orgs: QuerySet) -> Fetched:
-    """Per organisation: (csat sum, csat answers, promoters, detractors, nps answers)."""
+def _fetch_surveys(windows: list[Window], side: str, orgs: QuerySet) -> dict[Window, Fetched]:
+    """Per window and organisation: (csat sum, csat answers, promoters, detractors, nps
+    answers). One query (by month) for every window."""
+    start, end = _span(windows)
     responses = SurveyResponse.objects.filter(
-        date__gte=window.start, date__lt=window.end, organisation_id__in=orgs
+        date__gte=start, date__lt=end, organisation_id__in=orgs
     )
     if side and side != "any":
         responses = responses.filter(respondent_side=side)
     aggregated = (
         responses.order_by()
-        .values("organisation_id")
+        .values("organisation_id", month=TruncMonth("date"))
         .annotate(
             csat_sum=Sum("csat"),
             csat_count=Count("csat"),
@@ -590,50 +628,84 @@ def _fetch_surveys(window: Window, side: str, orgs: QuerySet) -> Fetched:
             nps_count=Count("nps"),
         )
     )
-    rows = {
-        row["organisation_id"]: (
-            row["csat_sum"] or 0,
-            row["csat_count"],
-            row["promoters"],
-            row["detractors"],
-            row["nps_count"],
+    buckets = (
+        (
+            row["organisation_id"],
+            _day(row["month"]),
+            (
+                row["csat_sum"] or 0,
+                row["csat_count"],
+                row["promoters"],
+                row["detractors"],
+                row["nps_count"],
+            ),
         )
         for row in aggregated
+    )
+    return _by_window(windows, buckets, "survey responses")
+
+
+def _day(value: Any) -> dt.date:
+    """A truncated month as a date (PostgreSQL may hand back a datetime)."""
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _fetch_certifications(
+    days: list[dt.date], names: tuple[str, ...], orgs: QuerySet
+) -> dict[dt.date, Fetched]:
+    """Per day and organisation: distinct people holding a certification valid that day
+    (earned on or before it, expiring after it: ``expires_on`` is the first invalid day).
+    One query for every day: a filtered distinct count per day."""
+    valid = {
+        day: Q(earned_on__lte=day) & (Q(expires_on__isnull=True) | Q(expires_on__gt=day))
+        for day in days
     }
-    return Fetched(rows, "survey responses")
-
-
-def _fetch_certifications(day: dt.date, names: tuple[str, ...], orgs: QuerySet) -> Fetched:
-    """Per organisation: distinct people holding a certification valid on ``day``
-    (earned on or before it, expiring after it: ``expires_on`` is the first invalid day)."""
     certifications = Certification.objects.filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gt=day),
-        earned_on__lte=day,
+        Q(expires_on__isnull=True) | Q(expires_on__gt=min(days)),
+        earned_on__lte=max(days),
         organisation_id__in=orgs,
     )
     if names:
         certifications = certifications.filter(name__in=names)
-    aggregated = (
-        certifications.order_by()
-        .values("organisation_id")
-        .annotate(people=Count("person", distinct=True))
-    )
-    return Fetched({row["organisation_id"]: row["people"] for row in aggregated}, "certifications")
+    counts = {
+        f"day_{index}": Count("person", distinct=True, filter=valid[day])
+        for index, day in enumerate(days)
+    }
+    result = {day: Fetched({}, "certifications") for day in days}
+    for row in certifications.order_by().values("organisation_id").annotate(**counts):
+        for index, day in enumerate(days):
+            if row[f"day_{index}"]:
+                result[day].rows[row["organisation_id"]] = row[f"day_{index}"]
+    return result
 
 
 def fetch(needs: dict[Need, frozenset[str]], orgs: QuerySet, as_of: dt.date) -> dict[Need, Fetched]:
     """Fetch every need: a fixed number of queries for a given list of needs."""
     sales = {need: fields for need, fields in needs.items() if need.family == "sales"}
     result = _fetch_sales(sales, orgs, as_of) if sales else {}
+    # Inventory, deliveries and surveys: one query per family (and survey side) for all
+    # windows; certifications: one per list of certification names.
+    grouped: dict[tuple[str, str], list[Need]] = defaultdict(list)
+    certifications: dict[tuple[str, ...], list[Need]] = defaultdict(list)
     for need in needs:
-        if need.family == "inventory":
-            result[need] = _fetch_inventory(need.window, orgs)
-        elif need.family == "deliveries":
-            result[need] = _fetch_deliveries(need.window, orgs, as_of)
-        elif need.family == "surveys":
-            result[need] = _fetch_surveys(need.window, need.side, orgs)
+        if need.family in ("inventory", "deliveries", "surveys"):
+            grouped[(need.family, need.side)].append(need)
         elif need.family == "certifications":
-            result[need] = _fetch_certifications(need.day, need.names, orgs)
+            certifications[need.names].append(need)
+    for names, group in certifications.items():
+        by_day = _fetch_certifications(sorted({need.day for need in group}), names, orgs)
+        for need in group:
+            result[need] = by_day[need.day]
+    for (family, side), group in grouped.items():
+        windows = list(dict.fromkeys(need.window for need in group))
+        if family == "inventory":
+            fetched = _fetch_inventory(windows, orgs)
+        elif family == "deliveries":
+            fetched = _fetch_deliveries(windows, orgs, as_of)
+        else:
+            fetched = _fetch_surveys(windows, side, orgs)
+        for need in group:
+            result[need] = fetched[need.window]
     return result
 
 

@@ -344,3 +344,35 @@ def test_same_as_of_gives_the_same_values(facts: dict) -> None:
     assert [(r.organisation_id, r.period, r.values) for r in first.rows] == [
         (r.organisation_id, r.period, r.values) for r in second.rows
     ]
+
+
+def test_overlapping_windows_share_one_query_per_fact_family(facts: dict) -> None:
+    a = facts["a"]
+    table = compute(
+        ["csat", "nps", "fill_rate", "inventory_turnover"],
+        period="trailing_3",
+        as_of=D(2026, 3, 15),
+        periods=2,
+        organisations=orgs(a),
+    )
+    first, second = (row.values for row in table.rows)
+    assert first == {"csat": None, "nps": None, "fill_rate": None, "inventory_turnover": None}
+    # [2026-01-01, 2026-03-16): the four March answers up to the 15th, deliveries promised
+    # by then (8 of 15), one snapshot date (16 units) against 10 units sold through.
+    assert second == {
+        "csat": Decimal("3.666667"),
+        "nps": Decimal("25.000000"),
+        "fill_rate": Decimal("0.533333"),
+        "inventory_turnover": Decimal("0.625000"),
+    }
+
+
+def test_a_two_year_monthly_history_of_every_metric_is_a_few_dozen_queries(facts: dict) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        table = compute(
+            ALL, period="month", as_of=D(2026, 3, 15), periods=24, organisations=orgs(facts["a"])
+        )
+    assert len(table.rows) == 24
+    # Sales: one query per rollup grain + the open month's raw lines; inventory, deliveries,
+    # surveys, certifications: one each.
+    assert len(captured) <= 10, [q["sql"][:80] for q in captured]
