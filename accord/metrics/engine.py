@@ -1361,6 +1361,8 @@ def resolve_metrics(metrics: Iterable[str]) -> list[MetricDefinition]:
         if definition is None:
             missing.append(f"{code}@{version}" if version else code)
         elif definition not in definitions:
+            if any(other.code == definition.code for other in definitions):
+                raise ValueError(f"Name metric {code} once (one version per computation).")
             definitions.append(definition)
     if missing:
         known = ", ".join(

@@ -376,3 +376,13 @@ def test_a_two_year_monthly_history_of_every_metric_is_a_few_dozen_queries(facts
     # Sales: one query per rollup grain + the open month's raw lines; inventory, deliveries,
     # surveys, certifications: one each.
     assert len(captured) <= 10, [q["sql"][:80] for q in captured]
+
+
+def test_two_versions_of_one_metric_in_one_computation_are_refused(
+    facts: dict, channel_manager: Any
+) -> None:
+    from accord.metrics.services import define_metric
+
+    define_metric(actor=channel_manager, code="revenue", data={"name": "Revenue v2"})
+    with pytest.raises(ValueError, match="Name metric revenue once"):
+        compute(["revenue@1", "revenue"], period="month", as_of=D(2026, 3, 1), organisations=orgs())
