@@ -690,6 +690,7 @@ class _Run:
         ]
         self.data_names = [f.name for f in self.data_fields]
         self.defaults = _empty_values(self.kind)
+        self.table_was_empty = not model._base_manager.exists()
         if self.kind.model is SalesLine:
             self.rates = RateTable.load(None)
             self.base = base_currency()
@@ -799,7 +800,11 @@ class _Run:
         existing: dict[str, tuple] = {}
         keys = [key for _n, key, _r in rows]
         quote = connection.ops.quote_name
-        known = []
+        known: list[str] = []
+        if self.table_was_empty:
+            # Nothing existed before this run (which holds the write lock), and keys repeated
+            # within the file were caught as duplicates: every row is new.
+            keys = []
         with connection.cursor() as cursor:
             # A bare key probe first: a fresh load finds nothing and stops here.
             for start in range(0, len(keys), self.max_params):
