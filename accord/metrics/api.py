@@ -81,12 +81,8 @@ def _evaluate(
             organisations=organisations,
             periods=periods,
         )
-    except ValueError as error:
-        message = str(error)
-        field = "period" if message.startswith("Unknown period") else "metrics"
-        if message.startswith("as_of"):
-            field = "as_of"
-        raise field_error(field, message) from error
+    except ValueError as error:  # KpiInputError names the parameter at fault
+        raise field_error(getattr(error, "field", "metrics"), str(error)) from error
 
 
 @router.get(

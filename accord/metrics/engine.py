@@ -41,6 +41,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, NullIf, TruncMonth
+from django.utils.translation import gettext as _
 
 from accord.channel.models import (
     Certification,
@@ -69,6 +70,15 @@ TRAILING = re.compile(r"^trailing_(\d{1,3})$")
 _FLOAT_CONTEXT = Context(prec=15)
 
 
+class KpiInputError(ValueError):
+    """Bad input to the engine (unknown metric or period, as_of out of range): ``field``
+    names the argument at fault (metrics, period, periods or as_of)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 # -- periods --------------------------------------------------------------------
 def add_months(day: dt.date, months: int) -> dt.date:
     """The first day of the month ``months`` after the month holding ``day``."""
@@ -83,9 +93,13 @@ def parse_period_kind(kind: str) -> int:
     match = TRAILING.match(kind or "")
     if match and 1 <= int(match.group(1)) <= MAX_TRAILING_MONTHS:
         return int(match.group(1))
-    raise ValueError(
-        f"Unknown period {kind!r}: use month, quarter, year or trailing_N "
-        f"(N months, 1 to {MAX_TRAILING_MONTHS})."
+    raise KpiInputError(
+        "period",
+        _(
+            "Unknown period '%(kind)s': use month, quarter, year or trailing_N "
+            "(N months, 1 to %(max)s)."
+        )
+        % {"kind": kind, "max": MAX_TRAILING_MONTHS},
     )
 
 
@@ -127,7 +141,10 @@ def periods_for(kind: str, as_of: dt.date, count: int = 1) -> list[Period]:
     """
     length = parse_period_kind(kind)
     if not 1 <= count <= MAX_PERIODS:
-        raise ValueError(f"The number of periods must be between 1 and {MAX_PERIODS}.")
+        raise KpiInputError(
+            "periods",
+            _("The number of periods must be between 1 and %(max)s.") % {"max": MAX_PERIODS},
+        )
     horizon = as_of + ONE_DAY
     periods: list[Period] = []
     if kind in GRAIN_MONTHS:
@@ -722,13 +739,16 @@ class Column:
 
 def _direction(value: Any) -> str:
     if value not in SalesLine.Direction.values:
-        raise ValueError(f"direction must be one of {', '.join(SalesLine.Direction.values)}")
+        raise ValueError(
+            _("direction must be one of %(choices)s")
+            % {"choices": ", ".join(SalesLine.Direction.values)}
+        )
     return value
 
 
 def _category(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 100:
-        raise ValueError("category must be a product category key (text)")
+        raise ValueError(_("category must be a product category key (text)"))
     return value
 
 
@@ -736,28 +756,32 @@ def _window_months(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("window_months must be a whole number of months")
+        raise ValueError(_("window_months must be a whole number of months"))
     if not 1 <= value <= MAX_TRAILING_MONTHS:
-        raise ValueError(f"window_months must be between 1 and {MAX_TRAILING_MONTHS}")
+        raise ValueError(
+            _("window_months must be between 1 and %(max)s") % {"max": MAX_TRAILING_MONTHS}
+        )
     return value
 
 
 def _compare(value: Any) -> str:
     if value not in ("previous", "year"):
-        raise ValueError("compare must be previous or year")
+        raise ValueError(_("compare must be previous or year"))
     return value
 
 
 def _side(value: Any) -> str:
     sides = [*SurveyResponse.Side.values, "any"]
     if value not in sides:
-        raise ValueError(f"respondent_side must be one of {', '.join(sides)}")
+        raise ValueError(
+            _("respondent_side must be one of %(choices)s") % {"choices": ", ".join(sides)}
+        )
     return value
 
 
 def _names(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("certifications must be a list of certification names")
+        raise ValueError(_("certifications must be a list of certification names"))
     return value
 
 
@@ -772,10 +796,13 @@ class Calculation:
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in; ValueError naming the first bad or unknown parameter."""
         if not isinstance(params, dict):
-            raise ValueError("parameters must be an object")
+            raise ValueError(_("parameters must be an object"))
         unknown = sorted(set(params) - set(self.parameters))
         if unknown:
-            raise ValueError(f"unknown parameter {unknown[0]!r} for calculation {self.name}")
+            raise ValueError(
+                _("unknown parameter '%(name)s' for calculation %(calculation)s")
+                % {"name": unknown[0], "calculation": self.name}
+            )
         cleaned = {}
         for name, (validator, default) in self.parameters.items():
             cleaned[name] = validator(params[name]) if name in params else default
@@ -1047,7 +1074,7 @@ class InventoryTurnover(Calculation):
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
     ) -> list[tuple[Need, frozenset[str]]]:
-        _, sales, inventory = self._needs(params, period, as_of)
+        _window, sales, inventory = self._needs(params, period, as_of)
         return [(sales, frozenset({"quantity"})), (inventory, NO_FIELDS)]
 
     def figures(self, org: int, sales: Fetched, inventory: Fetched) -> tuple:
@@ -1055,7 +1082,7 @@ class InventoryTurnover(Calculation):
         sold = _units(row[QUANTITY]) if row is not None else _units(ZERO)
         snapshots = inventory.rows.get(org) or []
         average = (
-            sum((units for _, units in snapshots), ZERO) / len(snapshots) if snapshots else None
+            sum((units for _when, units in snapshots), ZERO) / len(snapshots) if snapshots else None
         )
         return sold, snapshots, average
 
@@ -1070,7 +1097,7 @@ class InventoryTurnover(Calculation):
         sales, inventory = data[sales_need], data[inventory_need]
         values = {}
         for org in inventory.rows:
-            sold, _, average = self.figures(org, sales, inventory)
+            sold, _snapshots, average = self.figures(org, sales, inventory)
             values[org] = _ratio(sold, average) if average else None
 
         def explain(org: int) -> dict[str, str]:
@@ -1108,14 +1135,14 @@ class WeeksOfSupply(InventoryTurnover):
         weeks = Decimal(window.days) / SEVEN
 
         def figures(org: int) -> tuple:
-            sold, snapshots, _ = self.figures(org, sales, inventory)
+            sold, snapshots, _average = self.figures(org, sales, inventory)
             latest = snapshots[-1] if snapshots else None
             weekly = sold / weeks
             return sold, latest, weekly
 
         values = {}
         for org in inventory.rows:
-            _, latest, weekly = figures(org)
+            _sold, latest, weekly = figures(org)
             values[org] = _ratio(latest[1], weekly) if latest is not None else None
 
         def explain(org: int) -> dict[str, str]:
@@ -1341,14 +1368,18 @@ def resolve_metrics(metrics: Iterable[str]) -> list[MetricDefinition]:
     wanted: list[tuple[str, int | None]] = []
     for item in metrics:
         text = str(item).strip()
-        code, _, version = text.partition("@")
+        code, _at, version = text.partition("@")
         if not code:
             continue
         if version and not version.isdigit():
-            raise ValueError(f"Unknown metric {text!r}: a version is a number, e.g. revenue@1.")
+            raise KpiInputError(
+                "metrics",
+                _("Unknown metric '%(metric)s': a version is a number, e.g. revenue@1.")
+                % {"metric": text},
+            )
         wanted.append((code, int(version) if version else None))
     if not wanted:
-        raise ValueError("Name at least one metric.")
+        raise KpiInputError("metrics", _("Name at least one metric."))
     query = Q()
     for code, version in wanted:
         query |= Q(code=code, version=version) if version else Q(code=code, is_current=True)
@@ -1362,7 +1393,10 @@ def resolve_metrics(metrics: Iterable[str]) -> list[MetricDefinition]:
             missing.append(f"{code}@{version}" if version else code)
         elif definition not in definitions:
             if any(other.code == definition.code for other in definitions):
-                raise ValueError(f"Name metric {code} once (one version per computation).")
+                raise KpiInputError(
+                    "metrics",
+                    _("Name metric %(code)s once (one version per computation).") % {"code": code},
+                )
             definitions.append(definition)
     if missing:
         known = ", ".join(
@@ -1370,7 +1404,11 @@ def resolve_metrics(metrics: Iterable[str]) -> list[MetricDefinition]:
             .order_by("code")
             .values_list("code", flat=True)
         )
-        raise ValueError(f"Unknown metric: {', '.join(missing)}. Known metrics: {known}.")
+        raise KpiInputError(
+            "metrics",
+            _("Unknown metric: %(missing)s. Known metrics: %(known)s.")
+            % {"missing": ", ".join(missing), "known": known},
+        )
     return definitions
 
 
@@ -1388,22 +1426,31 @@ def compute(
     if isinstance(metrics, str):
         metrics = metrics.split(",")
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
-        raise ValueError("as_of must be a date.")
+        raise KpiInputError("as_of", _("as_of must be a date."))
     if not MIN_YEAR <= as_of.year <= MAX_YEAR:
-        raise ValueError(f"as_of must lie between the years {MIN_YEAR} and {MAX_YEAR}.")
+        raise KpiInputError(
+            "as_of",
+            _("as_of must lie between the years %(first)s and %(last)s.")
+            % {"first": MIN_YEAR, "last": MAX_YEAR},
+        )
     period_list = periods_for(period, as_of, periods)
     definitions = resolve_metrics(metrics)
     plans = []
     for definition in definitions:
         calculation = CALCULATIONS.get(definition.calculation)
         if calculation is None:
-            raise ValueError(
-                f"Metric {definition.code} names an unknown calculation {definition.calculation!r}."
+            raise KpiInputError(
+                "metrics",
+                _("Metric %(code)s names an unknown calculation '%(calculation)s'.")
+                % {"code": definition.code, "calculation": definition.calculation},
             )
         try:
             params = calculation.clean_params(definition.params or {})
         except ValueError as error:
-            raise ValueError(f"Metric {definition.code}: {error}.") from error
+            raise KpiInputError(
+                "metrics",
+                _("Metric %(code)s: %(error)s.") % {"code": definition.code, "error": error},
+            ) from error
         plans.append((definition.code, calculation, params))
 
     needs: dict[Need, frozenset[str]] = {}
