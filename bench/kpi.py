@@ -49,9 +49,11 @@ COLUMNS = [
 ]
 MAPPING = """
 kind = "sales_lines"
-key = ["source_key"]
 
-[columns]
+[source_key]
+columns = ["source_key"]
+
+[fields]
 organisation = "organisation"
 direction = "direction"
 order_number = "order_number"
