@@ -299,7 +299,7 @@ def _decimal(value: Any) -> Decimal:
 def _money_column(rows: dict[int, Any], position: int) -> dict[int, Decimal]:
     """``_money`` over a whole column, without per-value type dispatch (the hot path)."""
     sample = next(iter(rows.values()), None)
-    if sample is not None and all(isinstance(row[position], float) for row in (sample,)):
+    if sample is not None and isinstance(sample[position], float):
         create, cent = _FLOAT_CONTEXT.create_decimal_from_float, CENT
         try:
             return {org: create(row[position]).quantize(cent) for org, row in rows.items()}
