@@ -493,7 +493,7 @@ def _fetch_sales(
             sums[(row["organisation_id"], row["direction"])] = [
                 _decimal(row[name]) for name in ROLLUP_COLUMNS[:-2]
             ]
-        source = f"{len(months)} month rollups"
+        source = f"{len(months)} month rollup{'s' if len(months) != 1 else ''}"
         cut = window.cut_month_start
         if cut is not None:
             partial = _line_scope(Window(cut, window.end), directions, "", orgs)
