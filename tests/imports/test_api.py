@@ -190,3 +190,33 @@ def test_uploads_spooled_to_disk_import_too(keyed, vendor_admin, api, settings):
     response = upload(api(vendor_admin))
     assert response.status_code == 201, response.json()
     assert response.json()["created"] == 3
+
+
+# The isolation tests above cover every imports operation: operation -> the tests that do.
+IMPORTS_OPERATIONS = {
+    "imports_create": ("test_partner_cannot_import_for_another_partner",),
+    "imports_list": ("test_other_partner_gets_404_and_an_empty_history",),
+    "imports_get": ("test_other_partner_gets_404_and_an_empty_history",),
+    "imports_report": ("test_other_partner_gets_404_and_an_empty_history",),
+    "imports_rollback": (
+        "test_other_partner_gets_404_and_an_empty_history",
+        "test_viewer_sees_but_cannot_import_or_roll_back",
+    ),
+    "imports_kinds": ("test_import_kinds",),
+}
+
+
+def test_every_imports_operation_has_isolation_tests():
+    from accord.api import api
+    from accord.imports import api as imports_api
+
+    operations = {
+        operation["operationId"]
+        for path in api.get_openapi_schema()["paths"].values()
+        for operation in path.values()
+    }
+    assert {name for name in operations if callable(getattr(imports_api, name, None))} == set(
+        IMPORTS_OPERATIONS
+    )
+    for tests in IMPORTS_OPERATIONS.values():
+        assert all(callable(globals().get(test)) for test in tests)

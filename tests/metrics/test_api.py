@@ -192,3 +192,32 @@ def test_user_without_kpi_permission_is_403(facts: dict, api: Any) -> None:
     user = UserFactory(organisation=facts["a"], roles=[role.code])
     assert api(user).get(f"/api/v1/kpis?{QUARTER}").status_code == 403
     assert api(user).get(f"/api/v1/organisations/{facts['a'].pk}/kpis").status_code == 403
+
+
+# The isolation tests above cover every metrics operation: operation -> the tests that do.
+METRICS_OPERATIONS = {
+    "metrics_list": ("test_metrics_lists_current_definitions", "test_anonymous_is_401"),
+    "kpis_list": ("test_partner_sees_only_its_own_kpis", "test_user_without_kpi_permission_is_403"),
+    "organisations_kpis": ("test_organisation_history_is_404_when_invisible",),
+    "kpi_runs_create": (
+        "test_creating_runs_needs_permission_and_changes_nothing_when_refused",
+        "test_run_with_unseen_or_unknown_organisation_is_422",
+    ),
+    "kpi_runs_get": ("test_run_of_other_organisations_only_is_404_for_a_partner",),
+}
+
+
+def test_every_metrics_operation_has_isolation_tests() -> None:
+    from accord.api import api
+    from accord.metrics import api as metrics_api
+
+    operations = {
+        operation["operationId"]
+        for path in api.get_openapi_schema()["paths"].values()
+        for operation in path.values()
+    }
+    assert {name for name in operations if callable(getattr(metrics_api, name, None))} == set(
+        METRICS_OPERATIONS
+    )
+    for tests in METRICS_OPERATIONS.values():
+        assert all(callable(globals().get(test)) for test in tests)
