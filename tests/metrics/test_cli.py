@@ -142,3 +142,11 @@ def test_partner_user_sees_only_its_own(keyed: dict, partner_b_user: Any) -> Non
     assert [row[0] for row in csv.reader(io.StringIO(output))] == ["external_key", "B-1"]
     with pytest.raises(Exception, match="Unknown organisation key: A-1"):
         run("revenue", "--user", partner_b_user.email, "--organisations", "A-1")
+
+
+def test_table_columns_line_up_with_chinese_names() -> None:
+    from accord.metrics.management.commands.kpis import shown
+
+    assert shown("华南电子") == 8
+    assert shown("Alpha 华南") == 10
+    assert shown("") == 0

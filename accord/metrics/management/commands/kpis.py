@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -112,14 +113,15 @@ class Command(BaseCommand):
 
     def _table(self, table: KpiTable, explain: bool) -> None:
         header, cells = self._header(table), self._cells(table)
-        widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+        widths = [max([shown(h), *(shown(r[i]) for r in cells)]) for i, h in enumerate(header)]
         numeric = range(3, len(header))
 
         def line(values: list[str]) -> str:
-            return "  ".join(
-                v.rjust(w) if i in numeric else v.ljust(w)
-                for i, (v, w) in enumerate(zip(values, widths, strict=True))
-            ).rstrip()
+            padded = []
+            for i, (value, width) in enumerate(zip(values, widths, strict=True)):
+                pad = " " * (width - shown(value))
+                padded.append(pad + value if i in numeric else value + pad)
+            return "  ".join(padded).rstrip()
 
         self.stdout.write(line(header))
         self.stdout.write(line(["-" * w for w in widths]))
@@ -157,3 +159,8 @@ class Command(BaseCommand):
 def _json_value(value: Any) -> str | None:
     # Decimals as strings keep every digit (as the API does).
     return None if value is None else str(value)
+
+
+def shown(text: str) -> int:
+    """Terminal columns ``text`` takes: Chinese characters are two columns wide."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
