@@ -187,9 +187,16 @@ def _open_xlsx(source: BinaryIO, sheet: str | None) -> Table:
         total = None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
+        number = 1
         try:
             for number, values in enumerate(iterator, 2):
                 yield number, [_cell(v) for v in values]
+        except Exception as error:  # a sheet corrupt further down: openpyxl's assorted errors
+            raise FileProblem(
+                _("Row %(row)s cannot be read: this is not a readable XLSX file.")
+                % {"row": number + 1},
+                row=number + 1,
+            ) from error
         finally:
             workbook.close()
 
