@@ -232,7 +232,9 @@ def floor_kpis() -> tuple[float, int]:
     return best, rows
 
 
-def engine_kpis() -> tuple[float, int]:
+def engine_kpis() -> tuple[float, float, int]:
+    """Seconds for ``compute`` (every value computed, per metric and period), seconds for
+    that plus assembling every row's ``values`` dict, and the number of rows."""
     from accord.metrics.engine import compute
     from accord.partners.models import Organisation
 
@@ -245,10 +247,12 @@ def engine_kpis() -> tuple[float, int]:
         organisations=organisations,
         periods=8,
     )
-    # Rows build their values on first access: read every one, as the floor fetches all.
+    computed = time.perf_counter() - started
+    # Rows assemble their values dict on first access: read every one, as the floor
+    # fetches every row.
     for row in table.rows:
         row.values  # noqa: B018
-    return time.perf_counter() - started, len(table.rows)
+    return computed, time.perf_counter() - started, len(table.rows)
 
 
 def main() -> None:
@@ -257,6 +261,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=10_000_000)
     parser.add_argument("--products", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="SQLite: keep the database under ./var/bench/ and, when it already holds the "
+        "network, measure only the KPIs",
+    )
     args = parser.parse_args()
 
     data_dir = ROOT / "var" / "bench"
@@ -267,10 +277,11 @@ def main() -> None:
         write_lines(path, args.organisations, args.lines, args.products, args.seed)
         print(f"wrote {path.name} in {time.perf_counter() - started:.1f} s")
 
-    configure("kpi", keep=False)
+    configure(f"kpi-{args.organisations}-{args.lines}-{args.products}", keep=args.keep)
     from accord.partners.models import Organisation
 
-    if Organisation.objects.filter(is_vendor=False).exists():
+    loaded = Organisation.objects.filter(is_vendor=False).exists()
+    if loaded and not args.keep:
         raise SystemExit("Run against an empty database (the default scratch one is).")
     from accord.accounts.models import Role, User
 
@@ -279,6 +290,10 @@ def main() -> None:
         f"network: {args.organisations:,} organisations, {args.lines:,} lines, "
         f"{args.products:,} products, {MONTHS} months"
     )
+    if loaded:
+        print("(reusing the loaded network: KPIs only)")
+        report_kpis()
+        return
     load_master_data(args.organisations, args.products)
     vendor = Organisation.objects.vendor()
     admin = User.objects.create(email="bench@accord.test", full_name="Bench", organisation=vendor)
@@ -293,15 +308,21 @@ def main() -> None:
         f"ratio {floor_seconds / import_seconds:.2f} of the floor (goal >= 0.4)"
     )
 
+    report_kpis()
+
+
+def report_kpis() -> None:
     floor_q, floor_rows = floor_kpis()
-    engine_q, engine_rows = engine_kpis()
-    engine_q2, _ = engine_kpis()
-    engine_best = min(engine_q, engine_q2)
+    runs = [engine_kpis() for _ in range(2)]
+    computed = min(run[0] for run in runs)
+    with_rows = min(run[1] for run in runs)
+    engine_rows = runs[0][2]
     print(
-        f"quarterly revenue, growth, orders, distinct products for every organisation: "
-        f"engine {engine_best:.2f} s ({engine_rows:,} rows), hand-written query over raw lines "
-        f"{floor_q:.2f} s ({floor_rows:,} rows); engine is {floor_q / engine_best:.1f}x faster "
-        f"(goal >= 3x, < 5 s)"
+        f"quarterly revenue, growth, orders, distinct products for every organisation "
+        f"({engine_rows:,} organisation-quarters): hand-written query over raw lines "
+        f"{floor_q:.2f} s ({floor_rows:,} rows); engine {computed:.2f} s = "
+        f"{floor_q / computed:.1f}x faster, {with_rows:.2f} s = {floor_q / with_rows:.1f}x "
+        f"with every row's values assembled (goal >= 3x, < 5 s)"
     )
 
 
