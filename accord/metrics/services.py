@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from accord.metrics.engine import CALCULATIONS, KpiTable
 from accord.metrics.models import KpiRun, KpiValue, MetricDefinition
 
 BATCH_SIZE = 2000
+VALUE_LIMIT = Decimal(10) ** 18  # KpiValue.value is numeric(24, 6)
 
 
 @transaction.atomic(durable=True)
@@ -35,6 +37,16 @@ def snapshot(*, actor: Any, table: KpiTable) -> KpiRun:
     for row in table.rows:
         inputs = row.inputs
         for code, value in row.values.items():
+            if value is not None and abs(value) >= VALUE_LIMIT:
+                # SQLite would store it and then fail to read it back; PostgreSQL refuses it.
+                raise ValidationError(
+                    {
+                        "metrics": [
+                            _("The %(metric)s value of organisation %(id)s is too large to store.")
+                            % {"metric": code, "id": row.organisation_id}
+                        ]
+                    }
+                )
             batch.append(
                 KpiValue(
                     run=run,

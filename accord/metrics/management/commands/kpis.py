@@ -14,7 +14,7 @@ import json
 import unicodedata
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accord.metrics import selectors
@@ -89,7 +89,10 @@ class Command(BaseCommand):
         writer = {"table": self._table, "csv": self._csv, "json": self._json}[options["format"]]
         writer(table, options["explain"])
         if options["save"]:
-            run = snapshot(actor=user, table=table)
+            try:
+                run = snapshot(actor=user, table=table)
+            except ValidationError as error:
+                raise _fail(" ".join(error.messages)) from error
             self.stderr.write(f"Saved KPI run #{run.pk} ({len(table.rows)} rows).")
 
     def _as_of(self, text: str | None) -> dt.date:
