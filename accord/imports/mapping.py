@@ -195,9 +195,7 @@ def parse_mapping(text: str | bytes | None, kind: Kind) -> Mapping:
             ) from error
         # rot13, zlib, base64...: codecs that do not turn bytes into text.
         if not getattr(codec, "_is_text_encoding", True):
-            raise MappingError(
-                _("Unknown encoding %(encoding)s.") % {"encoding": mapping.encoding}
-            )
+            raise MappingError(_("Unknown encoding %(encoding)s.") % {"encoding": mapping.encoding})
     if mapping.delimiter is not None and len(mapping.delimiter.replace("\\t", "\t")) != 1:
         raise MappingError(_("The delimiter must be one character."))
     if mapping.delimiter:
