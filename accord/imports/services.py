@@ -29,7 +29,7 @@ from django.db import (
     router,
     transaction,
 )
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.text import slugify
@@ -1264,6 +1264,34 @@ def _restore(model: type[models.Model], pk: int, before: dict[str, Any]) -> mode
     return obj
 
 
+def _later_batch_on_same_rows(batch: ImportBatch) -> ImportBatch | None:
+    """An applied import after ``batch`` that changed a row ``batch`` created or changed
+    (rolling ``batch`` back first would lose or overwrite that import's values). Imports of
+    other rows do not count: another organisation's import must not block this one."""
+    rows = Q()
+    by_model: dict[str, set[int]] = {}
+    for label, object_id in batch.changes.values_list("model", "object_id"):
+        by_model.setdefault(label, set()).add(object_id)
+    for label, ids in by_model.items():
+        rows |= Q(model=label, object_id__in=sorted(ids))
+    kind = KINDS.get(batch.kind)
+    if kind is not None and kind.fact:
+        model = kind.model
+        created = model._base_manager.filter(import_batch=batch.pk).values("pk")
+        rows |= Q(model=f"{model._meta.app_label}.{model._meta.model_name}", object_id__in=created)
+    if not rows:
+        return None
+    later = (
+        ImportChange.objects.filter(
+            rows, batch__status=ImportBatch.Status.APPLIED, batch__pk__gt=batch.pk
+        )
+        .order_by("-batch_id")
+        .values_list("batch_id", flat=True)
+        .first()
+    )
+    return None if later is None else ImportBatch._base_manager.get(pk=later)
+
+
 @transaction.atomic(durable=True)
 def rollback_import(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     """Undo an applied batch as a unit: delete what it created, restore what it changed."""
@@ -1271,9 +1299,7 @@ def rollback_import(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     locked = ImportBatch._base_manager.select_for_update().get(pk=batch.pk)
     if locked.status != ImportBatch.Status.APPLIED:
         raise ImportRefused(_("This import was already rolled back."), code="conflict")
-    later = ImportBatch._base_manager.filter(
-        kind=locked.kind, status=ImportBatch.Status.APPLIED, pk__gt=locked.pk
-    ).first()
+    later = _later_batch_on_same_rows(locked)
     if later is not None:
         raise ImportRefused(
             _("Import #%(later)s of the same kind ran later; roll that one back first.")
