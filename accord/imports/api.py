@@ -150,7 +150,7 @@ def imports_report(request: HttpRequest, id: Path[ObjectId]) -> HttpResponse:
     operation_id="imports_rollback",
 )
 def imports_rollback(request: HttpRequest, id: Path[ObjectId]) -> Any:
-    """Undo the run as a unit; 409 when a later run of the same kind exists, when it was
+    """Undo the run as a unit; 409 when a later run changed the same rows, when it was
     already rolled back, or when rows it created are used elsewhere."""
     batch = selectors.get_batch(request.auth, id)
     try:
