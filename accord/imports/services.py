@@ -488,7 +488,9 @@ class _Run:
                 return True
             if value in rule.equals:
                 return True
-            if rule.matches is not None and rule.matches.search(value):
+            if rule.starts_with and value.startswith(tuple(rule.starts_with)):
+                return True
+            if any(part in value for part in rule.contains):
                 return True
         return False
 

@@ -545,3 +545,23 @@ def test_rollback_refused_when_it_would_take_other_rows_with_it(vendor_admin, do
     contact.delete()
     rollback_import(actor=vendor_admin, batch=result.batch)
     assert not Organisation.objects.filter(pk=organisation.pk).exists()
+
+
+def test_skip_rules_test_plain_text(keyed, vendor_admin, do_import):
+    mapping = SALES_MAPPING + '[[skip]]\ncolumn = "Order"\nstarts_with = ["SO2"]\n'
+    result = do_import(vendor_admin, "sales_lines", SALES_CSV, mapping)
+    assert (result.status, result.created, result.rows_skipped) == ("applied", 2, 2)
+    assert not SalesLine.objects.filter(source_key__startswith="SO2").exists()
+    mapping = SALES_MAPPING + '[[skip]]\ncolumn = "Date"\ncontains = ["10/01"]\n'
+    assert do_import(vendor_admin, "sales_lines", SALES_CSV, mapping).unchanged == 2
+
+
+def test_skip_rules_refuse_regular_expressions(keyed, vendor_admin, do_import):
+    # A pattern from an uploaded mapping could backtrack for minutes ("(a+)+$").
+    mapping = SALES_MAPPING + '[[skip]]\ncolumn = "Order"\nmatches = "(a+)+$"\n'
+    with pytest.raises(ImportRefused, match="patterns are not supported"):
+        do_import(vendor_admin, "sales_lines", SALES_CSV, mapping)
+    with pytest.raises(ImportRefused, match="needs equals, empty, starts_with or contains"):
+        do_import(
+            vendor_admin, "sales_lines", SALES_CSV, SALES_MAPPING + '[[skip]]\ncolumn = "Order"\n'
+        )
