@@ -154,3 +154,13 @@ def test_main_navigation_links_the_channel_pages(channel, login, partner_a_viewe
     assert 'href="/channel/products/"' in page and 'href="/channel/sales/"' in page
     hidden = login(no_channel_user).get("/organisations/").content.decode()
     assert 'href="/channel/products/"' not in hidden and 'href="/channel/sales/"' not in hidden
+
+
+def test_tab_links_carry_unformatted_ids(login, analyst):
+    # Ids are not numbers to format: 12345 must not become "12,345" in a query string.
+    from tests.factories import OrganisationFactory
+
+    organisation = OrganisationFactory(pk=12345, name="Big Id Trading")
+    content = login(analyst).get(tab_url(organisation.pk)).content.decode()
+    assert "/channel/sales/?organisation=12345" in content
+    assert "12,345" not in content
