@@ -451,6 +451,23 @@ def test_exchange_rates_then_sales_in_another_currency(keyed, vendor_admin, do_i
     assert result.status == "applied"
     assert SalesLine.objects.get(source_key="E1").amount_base == Decimal("120.00")
 
+    # A corrected rate does not touch lines already converted; importing them again does,
+    # and the rollups follow.
+    assert (
+        do_import(
+            vendor_admin, "exchange_rates", "currency,valid_from,rate\nEUR,2024-02-01,1.30\n"
+        ).updated
+        == 1
+    )
+    assert SalesLine.objects.get(source_key="E1").amount_base == Decimal("120.00")
+    again = do_import(vendor_admin, "sales_lines", lines.rsplit("E2", 1)[0])
+    assert (again.updated, again.unchanged) == (1, 0)
+    assert SalesLine.objects.get(source_key="E1").amount_base == Decimal("130.00")
+    rollup = SalesRollup.objects.get(
+        organisation=keyed["a"], direction="sell_in", period="month", period_key=202402
+    )
+    assert rollup.revenue == Decimal("130.00")
+
 
 def test_other_fact_kinds_by_column_names(keyed, vendor_admin, do_import):
     cases = {
