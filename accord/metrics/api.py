@@ -151,7 +151,9 @@ def kpi_runs_get(request: HttpRequest, id: Path[ObjectId], query: Query[RunValue
         "as_of": run.as_of,
         "period": run.period,
         "metrics": run.metrics,
-        "organisation_count": run.organisation_count,
+        # What the caller may see, not the whole run: a partner must not learn the
+        # size of the network from a run that also covered other organisations.
+        "organisation_count": values.order_by().values("organisation_id").distinct().count(),
         "created_by_id": run.created_by_id,
         "created_at": run.created_at,
         "count": values.count(),

@@ -119,6 +119,7 @@ def test_runs_store_values_and_show_them_restricted(
     assert staff["count"] == 4
     partner = api(partner_a_viewer).get(f"/api/v1/kpi-runs/{run['id']}").json()
     assert partner["count"] == 2
+    assert (staff["organisation_count"], partner["organisation_count"]) == (2, 1)
     assert {v["organisation_id"] for v in partner["values"]} == {facts["a"].pk}
     nps = next(v for v in partner["values"] if v["metric"] == "nps")
     assert nps["value"] == "25.000000"
