@@ -386,3 +386,28 @@ def test_two_versions_of_one_metric_in_one_computation_are_refused(
     define_metric(actor=channel_manager, code="revenue", data={"name": "Revenue v2"})
     with pytest.raises(ValueError, match="Name metric revenue once"):
         compute(["revenue@1", "revenue"], period="month", as_of=D(2026, 3, 1), organisations=orgs())
+
+
+def test_rows_are_a_sequence_made_on_demand(facts: dict) -> None:
+    a, b = facts["a"], facts["b"]
+    table = compute(
+        ["revenue"],
+        period="quarter",
+        as_of=D(2026, 4, 1),
+        periods=2,
+        organisations=orgs(a, b).order_by("name"),
+    )
+    rows = table.rows
+    listed = list(rows)
+    assert len(rows) == len(listed) == 4
+    # Organisation-major, oldest period first; indexing and slicing agree with iteration.
+    keys = [(row.organisation_id, row.period.start) for row in listed]
+    assert (
+        keys
+        == [(rows[i].organisation_id, rows[i].period.start) for i in range(-4, 0)]
+        == [(r.organisation_id, r.period.start) for r in rows[0:4]]
+    )
+    assert [k[0] for k in keys] == [a.pk, a.pk, b.pk, b.pk]
+    assert rows[-1].values == listed[3].values
+    with pytest.raises(IndexError):
+        rows[4]
