@@ -10,9 +10,11 @@ back at the end, so a rejected (or dry) run commits nothing, not even its batch 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, BinaryIO
@@ -1099,6 +1101,24 @@ def _digest(source: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while rows stream in.
+
+    A large import keeps millions of live objects (the keys seen so far, lookup caches),
+    and every full collection walks all of them: measured on 3 M sales lines, 35 s of a
+    128 s import, growing faster than the file. The rows make no reference cycles, and
+    reference counting still frees everything as usual; the collector resumes after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_import(
     *,
     actor: Any,
@@ -1173,7 +1193,8 @@ def run_import(
                 organisation=organisation,
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
-            run.run()
+            with _collector_paused():
+                run.run()
             rejected = run.issue_count and (not skip_invalid or run.fatal)
             nothing = (
                 skip_invalid

@@ -582,3 +582,25 @@ def test_skip_rules_refuse_regular_expressions(keyed, vendor_admin, do_import):
         do_import(
             vendor_admin, "sales_lines", SALES_CSV, SALES_MAPPING + '[[skip]]\ncolumn = "Order"\n'
         )
+
+
+def test_the_cycle_collector_is_paused_only_while_rows_stream(
+    keyed, vendor_admin, do_import, monkeypatch
+):
+    import gc
+
+    from accord.imports import services
+
+    seen = []
+    real_run = services._Run.run
+
+    def spying_run(self):
+        seen.append(gc.isenabled())
+        return real_run(self)
+
+    monkeypatch.setattr(services._Run, "run", spying_run)
+    assert do_import(vendor_admin, "sales_lines", SALES_CSV, SALES_MAPPING).status == "applied"
+    bad = SALES_CSV.replace("9/19/2017 9:45", "not a date", 1)
+    assert do_import(vendor_admin, "sales_lines", bad, SALES_MAPPING).status == "rejected"
+    assert seen == [False, False]
+    assert gc.isenabled()
