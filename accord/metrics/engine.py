@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -822,7 +823,7 @@ def _names(value: Any) -> list[str]:
     return value
 
 
-class Calculation:
+class Calculation(ABC):
     """A way of computing a metric; a definition names one and gives its parameters."""
 
     name: str = ""
@@ -845,11 +846,13 @@ class Calculation:
             cleaned[name] = validator(params[name]) if name in params else default
         return cleaned
 
+    @abstractmethod
     def needs(
         self, params: dict[str, Any], period: Period, as_of: dt.date
     ) -> list[tuple[Need, frozenset[str]]]:
-        raise NotImplementedError
+        """The fetches (and the columns of each) this metric reads for ``period``."""
 
+    @abstractmethod
     def column(
         self,
         params: dict[str, Any],
@@ -857,7 +860,7 @@ class Calculation:
         as_of: dt.date,
         data: dict[Need, Fetched],
     ) -> Column:
-        raise NotImplementedError
+        """Every organisation's value for ``period`` from the fetched ``data``."""
 
 
 SALES_PARAMETERS = {
@@ -895,8 +898,13 @@ class SalesCalculation(Calculation):
             inputs["activity"] = "none"
         return inputs
 
+
+class PerRowSales(SalesCalculation):
+    """A sales metric whose value is a function of one window's sales tuple."""
+
+    @abstractmethod
     def value(self, row: Any) -> Decimal | None:
-        raise NotImplementedError
+        """The value of one organisation's sales tuple."""
 
     def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
         value = self.value
@@ -928,7 +936,7 @@ class SalesCalculation(Calculation):
         return Column(values, self.default, explain)
 
 
-class Revenue(SalesCalculation):
+class Revenue(PerRowSales):
     name = "revenue"
     description = "Sum of line amounts in the base currency."
     default = Decimal("0.00")
@@ -946,7 +954,7 @@ class Revenue(SalesCalculation):
         }
 
 
-class GrossMargin(SalesCalculation):
+class GrossMargin(PerRowSales):
     name = "gross_margin"
     description = "(Costed revenue - cost) / costed revenue, over the lines whose cost is known."
     fields = frozenset({"revenue", "cost", "costed_revenue"})
@@ -965,23 +973,31 @@ class GrossMargin(SalesCalculation):
         }
 
 
-class Orders(SalesCalculation):
-    name = "orders"
-    description = "Distinct order numbers (a line without one counts as an order)."
-    fields = frozenset({"orders"})
+class SalesCount(PerRowSales):
+    """A count read straight from the sales tuple (a distinct count at the window's grain)."""
+
+    count_index: int = ORDERS
+    count_name: str = "orders"
     default = ZERO
 
     def value(self, row: Any) -> Decimal:
-        return Decimal(row[ORDERS] or 0)
+        return Decimal(row[self.count_index] or 0)
 
     def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
-        return {org: Decimal(row[ORDERS] or 0) for org, row in fetched.rows.items()}
+        index = self.count_index
+        return {org: Decimal(row[index] or 0) for org, row in fetched.rows.items()}
 
     def details(self, row: Any) -> dict[str, str]:
-        return {"orders": _text(row[ORDERS] or 0)}
+        return {self.count_name: _text(row[self.count_index] or 0)}
 
 
-class AverageOrderValue(SalesCalculation):
+class Orders(SalesCount):
+    name = "orders"
+    description = "Distinct order numbers (a line without one counts as an order)."
+    fields = frozenset({"orders"})
+
+
+class AverageOrderValue(PerRowSales):
     name = "average_order_value"
     description = "Revenue / orders."
     fields = frozenset({"revenue", "orders"})
@@ -1001,34 +1017,19 @@ class AverageOrderValue(SalesCalculation):
         }
 
 
-class DistinctProducts(SalesCalculation):
+class DistinctProducts(SalesCount):
     name = "distinct_products"
     description = "Distinct products sold."
     fields = frozenset({"products"})
-    default = ZERO
-
-    def value(self, row: Any) -> Decimal:
-        return Decimal(row[PRODUCTS] or 0)
-
-    def values(self, fetched: Fetched) -> dict[int, Decimal | None]:
-        return {org: Decimal(row[PRODUCTS] or 0) for org, row in fetched.rows.items()}
-
-    def details(self, row: Any) -> dict[str, str]:
-        return {"products": _text(row[PRODUCTS] or 0)}
+    count_index, count_name = PRODUCTS, "products"
 
 
-class DistinctCustomers(SalesCalculation):
+class DistinctCustomers(SalesCount):
     name = "distinct_customers"
     description = "Distinct end-customer keys on the lines."
     fields = frozenset({"customers"})
-    default = ZERO
+    count_index, count_name = CUSTOMERS, "customers"
     parameters = {**SALES_PARAMETERS, "direction": (_direction, "sell_through")}
-
-    def value(self, row: Any) -> Decimal:
-        return Decimal(row[CUSTOMERS] or 0)
-
-    def details(self, row: Any) -> dict[str, str]:
-        return {"customers": _text(row[CUSTOMERS] or 0)}
 
 
 class Growth(SalesCalculation):
@@ -1215,11 +1216,13 @@ class DeliveryCalculation(Calculation):
     ) -> list[tuple[Need, frozenset[str]]]:
         return [(self._need(params, period, as_of), NO_FIELDS)]
 
+    @abstractmethod
     def value(self, row: tuple) -> Decimal | None:
-        raise NotImplementedError
+        """The value of one organisation's aggregated row."""
 
+    @abstractmethod
     def details(self, row: tuple) -> dict[str, str]:
-        raise NotImplementedError
+        """The figures behind that value, as inputs."""
 
     def column(
         self,
