@@ -110,6 +110,23 @@ def organisation_choices(user: Any) -> list[tuple[int, str]]:
     )
 
 
+def _owned_in_range(
+    queryset: models.QuerySet,
+    organisation: int | None,
+    date_field: str,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> models.QuerySet:
+    """One organisation's rows (when given) in the half-open range [date_from, date_to)."""
+    if organisation is not None:
+        queryset = queryset.filter(organisation_id=organisation)
+    if date_from is not None:
+        queryset = queryset.filter(**{f"{date_field}__gte": date_from})
+    if date_to is not None:
+        queryset = queryset.filter(**{f"{date_field}__lt": date_to})
+    return queryset
+
+
 def search_sales_lines(
     user: Any,
     *,
@@ -125,15 +142,15 @@ def search_sales_lines(
 
     ``date_from`` is inclusive and ``date_to`` exclusive (a half-open period).
     """
-    queryset = SalesLine.objects.restrict(user, "view").select_related("organisation", "product")
-    if organisation is not None:
-        queryset = queryset.filter(organisation_id=organisation)
+    queryset = _owned_in_range(
+        SalesLine.objects.restrict(user, "view").select_related("organisation", "product"),
+        organisation,
+        "date",
+        date_from,
+        date_to,
+    )
     if direction:
         queryset = queryset.filter(direction=direction)
-    if date_from is not None:
-        queryset = queryset.filter(date__gte=date_from)
-    if date_to is not None:
-        queryset = queryset.filter(date__lt=date_to)
     if product is not None:
         queryset = queryset.filter(product_id=product)
     if q:
@@ -165,15 +182,15 @@ def search_inventory(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> models.QuerySet[InventorySnapshot]:
-    queryset = InventorySnapshot.objects.restrict(user, "view").select_related("product")
-    if organisation is not None:
-        queryset = queryset.filter(organisation_id=organisation)
+    queryset = _owned_in_range(
+        InventorySnapshot.objects.restrict(user, "view").select_related("product"),
+        organisation,
+        "date",
+        date_from,
+        date_to,
+    )
     if product is not None:
         queryset = queryset.filter(product_id=product)
-    if date_from is not None:
-        queryset = queryset.filter(date__gte=date_from)
-    if date_to is not None:
-        queryset = queryset.filter(date__lt=date_to)
     return queryset.order_by("-date", "organisation_id", "location", "product_id", "pk")
 
 
@@ -186,13 +203,13 @@ def search_deliveries(
     late: bool | None = None,
 ) -> models.QuerySet[Delivery]:
     """Deliveries by promised date; ``late``: delivered after the promise (or not yet)."""
-    queryset = Delivery.objects.restrict(user, "view").select_related("product")
-    if organisation is not None:
-        queryset = queryset.filter(organisation_id=organisation)
-    if date_from is not None:
-        queryset = queryset.filter(promised_date__gte=date_from)
-    if date_to is not None:
-        queryset = queryset.filter(promised_date__lt=date_to)
+    queryset = _owned_in_range(
+        Delivery.objects.restrict(user, "view").select_related("product"),
+        organisation,
+        "promised_date",
+        date_from,
+        date_to,
+    )
     if late is not None:
         condition = Q(actual_date__gt=models.F("promised_date"))
         queryset = queryset.filter(condition) if late else queryset.exclude(condition)
@@ -207,15 +224,11 @@ def search_survey_responses(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> models.QuerySet[SurveyResponse]:
-    queryset = SurveyResponse.objects.restrict(user, "view")
-    if organisation is not None:
-        queryset = queryset.filter(organisation_id=organisation)
+    queryset = _owned_in_range(
+        SurveyResponse.objects.restrict(user, "view"), organisation, "date", date_from, date_to
+    )
     if side:
         queryset = queryset.filter(respondent_side=side)
-    if date_from is not None:
-        queryset = queryset.filter(date__gte=date_from)
-    if date_to is not None:
-        queryset = queryset.filter(date__lt=date_to)
     return queryset.order_by("-date", "pk")
 
 
