@@ -58,7 +58,10 @@ INSTALLED_APPS = [
     "accord.channel",
     "accord.imports",
     "accord.metrics",
+    "accord.programs",
     "accord.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +116,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background work ----------------------------------------------------------
+# Django's tasks interface on the database backend: `accord worker` runs them, timers are
+# tasks with run_after, periodic jobs enqueue their next run. ACCORD_TASKS_IMMEDIATE=1 runs
+# each task inline when enqueued (tests of what a task does, not of the queue).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("ACCORD_TASKS_IMMEDIATE")
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
 
 CACHES = {
     "default": (
@@ -211,4 +229,6 @@ LOGGING = {
 }
 
 # Money in other currencies converts into this one through dated exchange rates.
+# Periodic jobs `accord worker` keeps enqueued (each task enqueues its own next run).
+ACCORD_PERIODIC_TASKS = ["accord.programs.tasks.evaluate_due_programs"]
 ACCORD_BASE_CURRENCY = os.environ.get("ACCORD_BASE_CURRENCY", "USD").upper()

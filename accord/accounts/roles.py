@@ -21,8 +21,37 @@ CHANNEL_VIEW = [
     "metrics.view_kpivalue",
     "imports.view_importbatch",
 ]
+# Programs, tiers and scorecards as anyone in scope may read them: partners see the rules,
+# and (through restrict) only their own memberships, results, history, warnings and scores.
+PROGRAMS_VIEW = [
+    "programs.view_program",
+    "programs.view_programversion",
+    "programs.view_tier",
+    "programs.view_criterion",
+    "programs.view_membership",
+    "programs.view_evaluationresult",
+    "programs.view_tierchange",
+    "programs.view_warning",
+    "programs.view_scorecardtemplate",
+    "programs.view_scorecardcriterion",
+    "programs.view_standing",
+    "programs.view_score",
+]
+# Evaluation runs summarise every organisation: vendor staff only.
+RUNS_VIEW = ["programs.view_evaluationrun"]
+PROGRAMS_EDIT = [
+    "programs.add_program",
+    "programs.change_program",
+    "programs.publish_program",
+    "programs.evaluate_program",
+    "programs.override_program",
+    "programs.add_scorecardtemplate",
+    "programs.change_scorecardtemplate",
+    "programs.score_scorecardtemplate",
+]
 VIEW_ALL = [
     *CHANNEL_VIEW,
+    *PROGRAMS_VIEW,
     "partners.view_organisation",
     "partners.view_contact",
     "partners.view_territory",
@@ -108,9 +137,11 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + USERS_ADMIN
         + OWN_TOKENS
         + CHANNEL_EDIT
+        + RUNS_VIEW
+        + PROGRAMS_EDIT
         + ["partners.delete_organisation", "partners.delete_agreement"],
     ),
-    "executive": ("Executive", False, "all", VIEW_ALL + OWN_TOKENS),
+    "executive": ("Executive", False, "all", VIEW_ALL + RUNS_VIEW + OWN_TOKENS),
     "channel_manager": (
         "Channel manager",
         False,
@@ -120,6 +151,8 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + AGREEMENTS_EDIT
         + ["partners.add_territoryassignment", "partners.delete_territoryassignment"]
         + CHANNEL_EDIT
+        + RUNS_VIEW
+        + PROGRAMS_EDIT
         + OWN_TOKENS,
     ),
     "partner_account_manager": (
@@ -134,6 +167,8 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
             "partners.delete_contact",
         ]
         + AGREEMENTS_EDIT
+        + RUNS_VIEW
+        + ["programs.override_program"]
         + OWN_TOKENS,
     ),
     "regional_coordinator": (
@@ -142,22 +177,28 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         "territory",
         VIEW_ALL
         + ["partners.change_organisation", "partners.add_contact", "partners.change_contact"]
+        + RUNS_VIEW
         + OWN_TOKENS,
     ),
     "commercial_manager": (
         "Commercial manager",
         False,
         "all",
-        VIEW_ALL + AGREEMENTS_EDIT + OWN_TOKENS,
+        VIEW_ALL + AGREEMENTS_EDIT + RUNS_VIEW + OWN_TOKENS,
     ),
     "service_delivery_manager": (
         "Service-delivery manager",
         False,
         "all",
-        VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + OWN_TOKENS,
+        VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + RUNS_VIEW + OWN_TOKENS,
     ),
-    "transformation_manager": ("Transformation manager", False, "all", VIEW_ALL + OWN_TOKENS),
-    "analyst": ("Analyst", False, "all", VIEW_ALL + OWN_TOKENS),
+    "transformation_manager": (
+        "Transformation manager",
+        False,
+        "all",
+        VIEW_ALL + RUNS_VIEW + OWN_TOKENS,
+    ),
+    "analyst": ("Analyst", False, "all", VIEW_ALL + RUNS_VIEW + OWN_TOKENS),
     "partner_admin": (
         "Partner administrator",
         True,
@@ -195,6 +236,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
             "partners.view_territoryassignment",
         ]
         + CHANNEL_VIEW
+        + PROGRAMS_VIEW
         + OWN_TOKENS,
     ),
 }

@@ -1,4 +1,5 @@
-"""Service helpers: permission checks, field-level diffs and the audit row of every write."""
+"""Service helpers: permission checks, field-level diffs, the audit row of every write, and
+notifications to users."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.core.mail import send_mail
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from accord.core.errors import Http404, PermissionDenied, ValidationError
-from accord.core.models import AuditEntry
+from accord.core.models import AuditEntry, Notification
 
 M = TypeVar("M", bound=models.Model)
 
@@ -189,3 +191,27 @@ def delete_audited(*, actor: Any, obj: models.Model) -> None:
         changes={k: [v, None] for k, v in snapshot(obj).items() if v not in (None, "", [])},
     )
     obj.delete()
+
+
+def notify(
+    *,
+    recipient: Any,
+    subject: str,
+    body: str,
+    link: str = "",
+    organisation: models.Model | None = None,
+) -> Notification:
+    """An in-app notification to one user, e-mailed on commit when they have an address;
+    call inside the service's transaction."""
+    note = Notification.objects.create(
+        recipient=recipient,
+        subject=subject[:200],
+        body=body,
+        link=link[:300],
+        organisation=organisation,
+    )
+    if recipient.email:
+        transaction.on_commit(
+            lambda: send_mail(subject[:200], body, None, [recipient.email], fail_silently=True)
+        )
+    return note

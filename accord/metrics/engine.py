@@ -322,6 +322,21 @@ class KpiTable:
     as_of: dt.date
     rows: Sequence[KpiRow]  # one per organisation and period, organisation-major
 
+    def column(self, code: str, period_index: int = -1) -> Column:
+        """One metric in one period for every organisation, as computed: what set-based
+        callers (tier evaluation, scorecards) read instead of row objects."""
+        per_period = self.rows._per_period if isinstance(self.rows, _Rows) else []
+        for name, column in per_period[period_index][1]:
+            if name == code:
+                return column
+        raise KeyError(code)
+
+    @property
+    def organisation_ids(self) -> list[int]:
+        if isinstance(self.rows, _Rows):
+            return [org for org, _key, _name in self.rows._organisations]
+        return list(dict.fromkeys(row.organisation_id for row in self.rows))
+
 
 # -- number helpers -------------------------------------------------------------
 def _decimal(value: Any) -> Decimal:

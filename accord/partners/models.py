@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
@@ -194,6 +195,15 @@ class Organisation(OrganisationOwned):
         _("currency"), max_length=3, default="USD", validators=[currency_validator]
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+    # The vendor's person for this relationship: early warnings and escalations reach them.
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_organisations",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

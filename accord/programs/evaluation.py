@@ -1,0 +1,232 @@
+"""Set-based tier evaluation: a program version's criteria computed by the KPI engine for a
+whole organisation set (one engine pass per window), then qualification decided per
+criterion as sets, never per organisation in SQL. Nothing here writes."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accord.metrics.engine import KpiInputError, add_months, compute
+from accord.metrics.models import MetricDefinition
+from accord.partners.models import Organisation
+from accord.programs.models import Program, ProgramVersion, Tier
+from accord.programs.rules import (
+    HUNDRED,
+    CriterionRule,
+    Decision,
+    ProgramRules,
+    State,
+    TierRule,
+    decide,
+)
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def in_scope(scope: Any, organisations: QuerySet | None = None) -> QuerySet:
+    """The organisations a program or scorecard applies to (kinds, regions, tags), out of
+    ``organisations`` (the caller's restricted set; all partners when None). The vendor
+    itself is never in a program."""
+    queryset = organisations if organisations is not None else Organisation.objects.all()
+    queryset = queryset.filter(is_vendor=False).exclude(status=Organisation.Status.TERMINATED)
+    if scope.kinds:
+        queryset = queryset.filter(kind__in=scope.kinds)
+    if scope.regions:
+        queryset = queryset.filter(Q(country__in=scope.regions) | Q(region__in=scope.regions))
+    if scope.tags:
+        queryset = queryset.filter(tags__name__in=scope.tags).distinct()
+    return queryset.order_by("pk")
+
+
+def load_rules(version: ProgramVersion) -> ProgramRules:
+    """The rules of ``version``: metric versions pinned where the version pinned them."""
+    tiers = []
+    for tier in Tier.objects.filter(version=version).prefetch_related("criteria").order_by("rank"):
+        criteria = tuple(
+            CriterionRule(
+                metric=criterion.metric,
+                spec=f"{criterion.metric}@{criterion.metric_version}"
+                if criterion.metric_version
+                else criterion.metric,
+                comparator=criterion.comparator,
+                threshold=criterion.threshold,
+                window=criterion.window,
+            )
+            for criterion in tier.criteria.all()
+        )
+        tiers.append(
+            TierRule(
+                code=tier.code,
+                name=tier.name,
+                name_zh=tier.name_zh,
+                rank=tier.rank,
+                combine=tier.combine,
+                at_least=tier.at_least,
+                criteria=criteria,
+                cost_pct=tier.cost_pct,
+            )
+        )
+    basis = CriterionRule(
+        metric=version.cost_basis_metric,
+        spec=version.cost_basis_metric,
+        comparator="gte",
+        threshold=Decimal(0),
+        window=version.cost_basis_window,
+    )
+    return ProgramRules(
+        tiers=tuple(tiers),
+        grace_days=version.grace_days,
+        hysteresis=version.hysteresis_pct / HUNDRED,
+        cost_basis=basis,
+    )
+
+
+def pin_metric_versions(version: ProgramVersion) -> None:
+    """Fix each criterion on its metric's current version (done when publishing)."""
+    current = dict(MetricDefinition.objects.filter(is_current=True).values_list("code", "version"))
+    for tier in version.tiers.prefetch_related("criteria"):
+        for criterion in tier.criteria.all():
+            if criterion.metric_version is None:
+                criterion.metric_version = current.get(criterion.metric)
+                criterion.save(update_fields=["metric_version"])
+
+
+@dataclass
+class Evaluation:
+    """Every organisation's criterion values and the tier each qualifies for at ``as_of``."""
+
+    rules: ProgramRules
+    as_of: dt.date
+    organisation_ids: list[int]
+    values: dict[str, dict[int, Decimal | None]]  # "metric@window" -> org -> value
+    qualified: dict[int, str]
+    cost_basis: dict[int, Decimal | None] = field(default_factory=dict)
+
+    def values_of(self, org: int) -> dict[str, Decimal | None]:
+        return {key: column.get(org) for key, column in self.values.items()}
+
+    def stored_values(self, org: int) -> dict[str, str | None]:
+        return {
+            key: None if value is None else str(value) for key, value in self.values_of(org).items()
+        }
+
+    def keeps(self, tier: TierRule) -> set[int]:
+        """Organisations meeting ``tier`` at the relaxed (keep) thresholds."""
+        return _passing(tier, self.values, self.organisation_ids, self.rules.hysteresis)
+
+    def decide(self, states: Mapping[int, State]) -> dict[int, Decision]:
+        """Each organisation's decision from its state (no state: not in the program yet)."""
+        keep_sets = {tier.code: self.keeps(tier) for tier in self.rules.tiers}
+        rules, as_of, empty = self.rules, self.as_of, State()
+        ranks = {tier.code: tier.rank for tier in rules.tiers}
+        decisions = {}
+        for org in self.organisation_ids:
+            state = states.get(org, empty)
+            qualified = self.qualified[org]
+            # The common case, decided without building the organisation's values.
+            if (
+                state.tier in ranks
+                and not state.in_grace
+                and (qualified == state.tier or org in keep_sets[state.tier])
+                and ranks.get(qualified, -1) <= ranks[state.tier]
+            ):
+                outcome = "unchanged" if qualified == state.tier else "held"
+                decisions[org] = Decision(outcome, state, qualified)
+                continue
+            decisions[org] = decide(rules, state, qualified, self.values_of(org), as_of)
+        return decisions
+
+    def cost(self, tiers: Mapping[int, str]) -> Decimal:
+        """The benefit cost of a tier assignment: each organisation's cost basis times its
+        tier's discount + rebate + MDF share."""
+        percent = {tier.code: tier.cost_pct for tier in self.rules.tiers}
+        total = Decimal(0)
+        for org, code in tiers.items():
+            basis = self.cost_basis.get(org)
+            if basis and percent.get(code):
+                total += basis * percent[code] / HUNDRED
+        return total.quantize(Decimal("0.01"))
+
+
+def _passing(
+    tier: TierRule,
+    values: Mapping[str, Mapping[int, Decimal | None]],
+    organisations: Iterable[int],
+    hysteresis: Decimal | None = None,
+) -> set[int]:
+    """The organisations meeting ``tier``'s criteria, one set per criterion."""
+    if not tier.criteria:
+        return set(organisations)
+    sets = []
+    for criterion in tier.criteria:
+        limit = criterion.threshold if hysteresis is None else criterion.keep_threshold(hysteresis)
+        column = values.get(criterion.key, {})
+        comparator = criterion.comparator
+        if comparator == "gte":
+            sets.append({org for org, v in column.items() if v is not None and v >= limit})
+        elif comparator == "gt":
+            sets.append({org for org, v in column.items() if v is not None and v > limit})
+        elif comparator == "lte":
+            sets.append({org for org, v in column.items() if v is not None and v <= limit})
+        else:
+            sets.append({org for org, v in column.items() if v is not None and v < limit})
+    if tier.combine == "any":
+        return reduce(set.union, sets)
+    if tier.combine == "at_least":
+        counts = Counter(org for passed in sets for org in passed)
+        return {org for org, count in counts.items() if count >= tier.required}
+    return reduce(set.intersection, sets)
+
+
+def evaluate(rules: ProgramRules, *, as_of: dt.date, organisations: QuerySet) -> Evaluation:
+    """Compute every criterion of ``rules`` for ``organisations`` at ``as_of`` (one KPI engine
+    pass per distinct window) and the tier each organisation qualifies for."""
+    values: dict[str, dict[int, Decimal | None]] = {}
+    ids: list[int] | None = None
+    for window, specs in rules.windows().items():
+        table = compute(specs, period=window, as_of=as_of, organisations=organisations)
+        if ids is None:
+            ids = table.organisation_ids
+        for definition in table.metrics:
+            column = table.column(definition.code)
+            known = column.values
+            default = column.default
+            values[f"{definition.code}@{window}"] = (
+                known
+                if default is None and len(known) == len(ids)
+                else {org: known.get(org, default) for org in ids}
+            )
+    if ids is None:
+        ids = list(organisations.values_list("pk", flat=True))
+    qualified = dict.fromkeys(ids, "")
+    for tier in rules.tiers:  # lowest first: a higher tier overwrites
+        for org in _passing(tier, values, ids):
+            qualified[org] = tier.code
+    basis = {}
+    if rules.cost_basis is not None:
+        basis = values.get(rules.cost_basis.key, {})
+    return Evaluation(rules, as_of, ids, values, qualified, basis)
+
+
+def next_evaluation(program: Program, as_of: dt.date) -> dt.date:
+    """When the program is evaluated next after ``as_of``: one cadence later, on the same
+    day of the month (the month's last day when it is shorter)."""
+    first = add_months(as_of.replace(day=1), 3 if program.cadence == "quarter" else 1)
+    last_day = calendar.monthrange(first.year, first.month)[1]
+    return first.replace(day=min(as_of.day, last_day))
+
+
+def check_rules(rules: ProgramRules) -> None:
+    """KpiInputError when a version cannot be evaluated (no tiers, unknown metric)."""
+    if not rules.tiers:
+        raise KpiInputError("tiers", _("The program version has no tiers."))
