@@ -13,6 +13,9 @@ urlpatterns = [
     path("channel/", include("accord.channel.urls")),
     path("imports/", include("accord.imports.urls")),
     path("kpis/", include("accord.metrics.urls")),
+    path("programs/", include("accord.programs.urls")),
+    path("scorecards/", include("accord.programs.scorecard_urls")),
+    path("notifications/", include("accord.core.notification_urls")),
     path("", include("accord.partners.urls")),
 ]
 

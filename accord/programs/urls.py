@@ -1,0 +1,11 @@
+"""Pages of accord.programs: programs, their editor, evaluations, results, tier history."""
+
+from django.urls import path
+
+import accord.core.converters  # noqa: F401  (registers the <id:...> converter)
+from accord.programs import views
+
+app_name = "programs"
+urlpatterns = [
+    path("", views.program_list, name="program_list"),
+]
