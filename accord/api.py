@@ -27,8 +27,8 @@ def _mount() -> None:
     from accord.accounts.api import router as accounts_router
     from accord.channel.api import router as channel_router
     from accord.core.audit_api import router as audit_router
-    from accord.imports.api import router as imports_router
     from accord.core.notifications_api import router as notifications_router
+    from accord.imports.api import router as imports_router
     from accord.metrics.api import router as metrics_router
     from accord.partners.api import router as partners_router
     from accord.programs.api import router as programs_router
