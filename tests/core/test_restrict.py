@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from accord.accounts.models import ApiToken, User
@@ -18,7 +20,7 @@ from accord.channel.models import (
     SurveyResponse,
 )
 from accord.channel.services import record_sales_lines
-from accord.core.models import AuditEntry
+from accord.core.models import AuditEntry, Notification
 from accord.imports.models import ImportBatch
 from accord.metrics.models import KpiValue
 from accord.partners import services
@@ -29,6 +31,17 @@ from accord.partners.models import (
     Organisation,
     Territory,
     TerritoryAssignment,
+)
+from accord.programs.models import (
+    EvaluationResult,
+    EvaluationRun,
+    Membership,
+    Program,
+    ProgramVersion,
+    Score,
+    ScorecardTemplate,
+    TierChange,
+    Warning,
 )
 from tests.channel.factories import (
     CertificationFactory,
@@ -184,6 +197,7 @@ def test_every_organisation_owned_model_is_covered():
         User,
         ApiToken,
         *CHANNEL_OWNED,
+        *PROGRAMS_OWNED,
     }
     assert owned == covered
 
@@ -298,3 +312,63 @@ def test_shared_master_data_is_visible_to_every_permitted_user(
     for user in (None, AnonymousUser(), roleless):
         assert not model.objects.restrict(user, "view").exists()
     assert not model.objects.restrict(partner_b_user, "change").exists()
+
+
+# -- programs: memberships, results, history, warnings, scores ------------------------
+PROGRAMS_OWNED = (Membership, EvaluationResult, TierChange, Warning, Score)
+
+
+@pytest.fixture
+def program_rows(partner_a, partner_a_child, partner_b):
+    """One row of every organisation-owned programs model for each of the three partners."""
+    program = Program.objects.create(code="p", name="P")
+    version = ProgramVersion.objects.create(program=program, number=1, status="published")
+    run = EvaluationRun.objects.create(
+        program=program, version=version, as_of=dt.date(2026, 1, 1), trigger="cli"
+    )
+    template = ScorecardTemplate.objects.create(code="s", name="S")
+    day = dt.date(2026, 1, 1)
+    for org in (partner_a, partner_a_child, partner_b):
+        Membership.objects.create(program=program, organisation=org, tier_code="a", since=day)
+        EvaluationResult.objects.create(run=run, organisation=org, outcome="entered")
+        TierChange.objects.create(program=program, organisation=org, kind="entry", effective=day)
+        Warning.objects.create(
+            run=run, organisation=org, kind="grace", tier_code="a", next_evaluation=day, message="m"
+        )
+        Score.objects.create(
+            template=template, organisation=org, period_start=day, period_end=day, as_of=day
+        )
+    return partner_a, partner_a_child, partner_b
+
+
+@pytest.mark.parametrize("model", PROGRAMS_OWNED, ids=lambda m: m.__name__)
+def test_program_rows_follow_their_organisation(
+    model, program_rows, partner_a_user, partner_a_viewer, partner_b_user, analyst
+):
+    partner_a, child, partner_b = program_rows
+    assert owners(model, partner_a_user) == {partner_a.pk, child.pk}
+    assert owners(model, partner_a_viewer) == {partner_a.pk, child.pk}
+    assert owners(model, partner_b_user) == {partner_b.pk}
+    assert owners(model, analyst) == {partner_a.pk, child.pk, partner_b.pk}
+
+
+def test_partners_never_see_draft_versions_or_runs(program_rows, partner_a_user, analyst):
+    program = Program.objects.get(code="p")
+    ProgramVersion.objects.create(program=program, number=2, status="draft")
+    assert set(
+        ProgramVersion.objects.restrict(partner_a_user, "view").values_list("number", flat=True)
+    ) == {1}
+    assert ProgramVersion.objects.restrict(analyst, "view").count() == 2
+    # A run summarises every organisation: vendor staff only.
+    assert not EvaluationRun.objects.restrict(partner_a_user, "view").exists()
+    assert EvaluationRun.objects.restrict(analyst, "view").count() == 1
+
+
+def test_notifications_reach_only_their_recipient(partner_a_user, partner_b_user, analyst):
+    Notification.objects.create(recipient=partner_a_user, subject="a", body="a")
+    Notification.objects.create(recipient=analyst, subject="b", body="b")
+    assert [n.subject for n in Notification.objects.restrict(partner_a_user)] == ["a"]
+    # Not even an all-seeing role reads another user's inbox.
+    assert [n.subject for n in Notification.objects.restrict(analyst)] == ["b"]
+    assert not Notification.objects.restrict(partner_b_user).exists()
+    assert not Notification.objects.restrict(None).exists()
