@@ -1,4 +1,4 @@
-"""Reads of accord.core: the audit log, through ``restrict()``."""
+"""Reads of accord.core: the audit log and the notification inbox, through ``restrict()``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from accord.core.errors import ValidationError
-from accord.core.models import AuditEntry
+from accord.core.models import AuditEntry, Notification
 
 
 def audit_object_type(label: str) -> ContentType:
@@ -47,3 +47,11 @@ def search_audit_entries(
     if until is not None:
         queryset = queryset.filter(at__lt=until)
     return queryset.order_by("-at", "-pk")
+
+
+def notifications(user: Any, *, unread: bool = False) -> models.QuerySet[Notification]:
+    """``user``'s own notifications, newest first (only the unread ones if asked)."""
+    queryset = Notification.objects.restrict(user, "view")
+    if unread:
+        queryset = queryset.filter(read_at=None)
+    return queryset.order_by("-created_at", "-pk")

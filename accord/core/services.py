@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.core.errors import Http404, PermissionDenied, ValidationError
@@ -215,3 +216,16 @@ def notify(
             lambda: send_mail(subject[:200], body, None, [recipient.email], fail_silently=True)
         )
     return note
+
+
+def mark_notification_read(*, actor: Any, notification: Notification) -> Notification:
+    """Mark one of ``actor``'s own notifications read; the first reading time stays."""
+    if notification.recipient_id != getattr(actor, "pk", None):
+        raise Http404
+    if notification.read_at is None:
+        now = timezone.now()
+        if Notification.objects.filter(pk=notification.pk, read_at=None).update(read_at=now):
+            notification.read_at = now
+        else:  # read meanwhile (another tab): keep that time
+            notification.refresh_from_db(fields=["read_at"])
+    return notification
