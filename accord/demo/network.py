@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +33,7 @@ from accord.accounts.services import create_user
 from accord.core.errors import Conflict
 from accord.demo import data
 from accord.demo.channel import CHANNEL_LIMIT, ChannelSummary, load_demo_channel
+from accord.demo.programs import ProgramsSummary, load_demo_programs
 from accord.partners.models import (
     Agreement,
     AgreementTarget,
@@ -716,6 +718,7 @@ class DemoSummary:
     users: int = 0
     skipped_assignments: int = 0
     channel: ChannelSummary = field(default_factory=ChannelSummary)
+    programs: ProgramsSummary = field(default_factory=ProgramsSummary)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, organisation
 
     def created_anything(self) -> bool:
@@ -729,6 +732,7 @@ class DemoSummary:
                 self.assignments,
                 self.users,
                 self.channel.total(),
+                self.programs.total(),
             )
         )
 
@@ -1017,13 +1021,16 @@ def load_demo_network(
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     channel: bool = False,
+    programs: bool = False,
 ) -> DemoSummary:
     """Create whatever of the demo network is missing; never changes an existing row.
 
     ``method`` is ``"services"``, ``"bulk"`` or ``"auto"`` (services up to SERVICE_LIMIT
     organisations). ``progress(done, total)`` is called after each batch. ``channel``
     also loads the channel data (``accord.demo.channel``) of the first CHANNEL_LIMIT
-    organisations (``accord demo`` does).
+    organisations (``accord demo`` does). ``programs`` then loads the partner program and
+    scorecards with a year of evaluations (``accord.demo.programs``; it also gives demo
+    organisations without an account manager one).
     """
     if method == "auto":
         method = "services" if organisations <= SERVICE_LIMIT else "bulk"
@@ -1075,4 +1082,8 @@ def load_demo_network(
     _ensure_users(summary, existing, territories, keys)
     if channel:
         summary.channel = load_demo_channel(channel_specs, seed, today or timezone.localdate())
+    if programs:
+        started = time.perf_counter()
+        summary.programs = load_demo_programs(today or timezone.localdate())
+        summary.programs.seconds = time.perf_counter() - started
     return summary

@@ -17,6 +17,7 @@ from accord.demo.network import (
     MIN_ORGANISATIONS,
     load_demo_network,
 )
+from accord.demo.programs import describe
 
 
 class Command(BaseCommand):
@@ -44,7 +45,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-channel",
             action="store_true",
-            help="Skip the channel data (products, sales, stock, deliveries, surveys).",
+            help="Skip the channel data (products, sales, stock, deliveries, surveys) and "
+            "the partner program and scorecards built on it.",
         )
         parser.add_argument("--host", default="127.0.0.1", help="Address to serve on.")
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on.")
@@ -70,6 +72,7 @@ class Command(BaseCommand):
             method=options["method"],
             progress=progress,
             channel=not options["no_channel"],
+            programs=not options["no_channel"],
         )
         elapsed = time.perf_counter() - started
         if summary.created_anything():
@@ -91,6 +94,8 @@ class Command(BaseCommand):
                     f"{channel.certifications:,} certifications, {channel.products} products, "
                     f"{channel.rates} exchange rates."
                 )
+            if summary.programs.total():
+                self.stdout.write(describe(summary.programs))
         else:
             self.stdout.write(
                 f"The demo network is already loaded ({summary.existing_organisations:,} "
