@@ -78,6 +78,7 @@ class KpiInputError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+        self.message = message
 
 
 # -- periods --------------------------------------------------------------------
