@@ -188,7 +188,16 @@ def version_content(version: ProgramVersion) -> dict[str, Any]:
     }
 
 
-def _decimal(value: Any, low: Decimal | None = None, high: Decimal | None = None) -> Decimal:
+def _decimal(
+    value: Any,
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+    *,
+    places: int = 6,
+) -> Decimal:
+    """A finite number within [low, high] of at most ``places`` decimal places (what its
+    column keeps: more would be rounded when stored, and the stored version would no
+    longer be what was given)."""
     if isinstance(value, bool) or value is None or value == "":
         raise ValueError(_("Enter a number."))
     try:
@@ -201,6 +210,8 @@ def _decimal(value: Any, low: Decimal | None = None, high: Decimal | None = None
         raise ValueError(_("The number is too large."))
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(_("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high})
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(_("Use at most %(places)s decimal places.") % {"places": places})
     return number
 
 
@@ -234,7 +245,7 @@ def clean_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict
     fields: dict[str, Any] = {}
     for name, parse in (
         ("grace_days", lambda v: _whole(v, 0, 3650)),
-        ("hysteresis_pct", lambda v: _decimal(v, Decimal(0), Decimal(50))),
+        ("hysteresis_pct", lambda v: _decimal(v, Decimal(0), Decimal(50), places=2)),
     ):
         if name in content:
             try:
@@ -245,7 +256,7 @@ def clean_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict
     for name in ("cost_basis_metric", "notes"):
         if name in content:
             fields[name] = str(content[name] or "")
-    if fields.get("cost_basis_metric") and fields["cost_basis_metric"] not in metrics:
+    if "cost_basis_metric" in fields and fields["cost_basis_metric"] not in metrics:
         fail("cost_basis_metric", _("Unknown metric."))
     if "cost_basis_window" in content:
         try:
@@ -304,16 +315,19 @@ def clean_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict
             benefits[bname] = Decimal(0)
             if benefits_raw.get(bname) not in (None, ""):
                 try:
-                    benefits[bname] = _decimal(benefits_raw[bname], Decimal(0), Decimal(100))
+                    benefits[bname] = _decimal(
+                        benefits_raw[bname], Decimal(0), Decimal(100), places=2
+                    )
                 except ValueError as error:
                     fail(f"{at}.benefits.{bname}", str(error))
-        try:
-            benefits["support_sla_hours"] = _whole(
-                benefits_raw.get("support_sla_hours"), 1, 8760, optional=True
-            )
-            benefits["lead_priority"] = _whole(benefits_raw.get("lead_priority") or 0, 0, 100)
-        except ValueError as error:
-            fail(f"{at}.benefits", str(error))
+        for bname, parse in (
+            ("support_sla_hours", lambda v: _whole(v, 1, 8760, optional=True)),
+            ("lead_priority", lambda v: _whole(v or 0, 0, 100)),
+        ):
+            try:
+                benefits[bname] = parse(benefits_raw.get(bname))
+            except ValueError as error:
+                fail(f"{at}.benefits.{bname}", str(error))
         benefits["named_account_manager"] = bool(benefits_raw.get("named_account_manager"))
         criteria = []
         for position, item in enumerate(criteria_raw):
