@@ -23,6 +23,8 @@ from accord.programs.models import (
     ProgramVersion,
     Score,
     ScorecardTemplate,
+    Standing,
+    Tier,
     TierChange,
     Warning,
 )
@@ -110,6 +112,17 @@ def organisation_result(user: Any, program: Program, organisation: Organisation)
     if run is None:
         return None
     return results(user, run).filter(organisation=organisation).first()
+
+
+def timeline(user: Any, program: Program, organisation: Organisation) -> QuerySet:
+    """The organisation's results in the program's applied runs, oldest first (its tier
+    over time)."""
+    return (
+        EvaluationResult.objects.restrict(user, "view")
+        .filter(run__program=program, run__applied=True, organisation=organisation)
+        .select_related("run")
+        .order_by("run__as_of", "run_id")
+    )
 
 
 def history(user: Any, program: Program, organisation: Organisation) -> QuerySet:
@@ -286,3 +299,51 @@ def latest_scores(user: Any, template: ScorecardTemplate) -> QuerySet:
     if first is None:
         return newest.none()
     return newest.filter(period_start=first).order_by("organisation__name", "organisation_id")
+
+
+def organisation_tiers_context(user: Any, organisation: Organisation) -> dict[str, Any]:
+    """Template context of the organisation page's "Tiers & scores" tab: the organisation's
+    program memberships (with the live tier's names) and, for each active scorecard, its
+    latest overall score and standing; all through ``restrict``, in five queries."""
+    held = list(memberships(user, organisation).order_by("program__code"))
+    tiers = {
+        (tier.version.program_id, tier.code): tier
+        for tier in Tier.objects.restrict(user, "view")
+        .filter(
+            version__program__in=[m.program_id for m in held],
+            version__status=ProgramVersion.Status.PUBLISHED,
+        )
+        .select_related("version")
+    }
+    latest: dict[int, Score] = {}
+    for score in (
+        Score.objects.restrict(user, "view")
+        .filter(organisation=organisation, template__is_active=True)
+        .exclude(overall=None)
+        .select_related("template")
+        .order_by("template__code", "-period_start")
+    ):
+        latest.setdefault(score.template_id, score)
+    standings = {
+        (standing.template_id, standing.code): standing
+        for standing in Standing.objects.restrict(user, "view").filter(template__in=list(latest))
+    }
+    return {
+        "tier_memberships": [
+            {
+                "membership": membership,
+                "tier": tiers.get((membership.program_id, membership.effective_tier())),
+                "evaluated_tier": tiers.get((membership.program_id, membership.tier_code)),
+                "grace_tier": tiers.get((membership.program_id, membership.grace_target)),
+            }
+            for membership in held
+        ],
+        "tier_scores": [
+            {
+                "template": score.template,
+                "score": score,
+                "standing": standings.get((score.template_id, score.standing)),
+            }
+            for score in latest.values()
+        ],
+    }
