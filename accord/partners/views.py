@@ -37,6 +37,7 @@ from accord.partners.forms import (
     target_initial,
 )
 from accord.partners.models import Agreement, Contact, Organisation
+from accord.programs import selectors as program_selectors
 
 PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
@@ -47,10 +48,15 @@ TABS = (
     ("territories", gettext_lazy("Territories")),
     ("agreements", gettext_lazy("Agreements")),
     ("channel", gettext_lazy("Channel data")),
+    ("tiers", gettext_lazy("Tiers & scores")),
     ("history", gettext_lazy("History")),
 )
 # Tabs shown only to users holding this permission.
-TAB_PERMISSIONS = {"history": "core.view_auditentry", "channel": "channel.view_salesline"}
+TAB_PERMISSIONS = {
+    "history": "core.view_auditentry",
+    "channel": "channel.view_salesline",
+    "tiers": "programs.view_membership",
+}
 SORT_COLUMNS = (
     ("name", gettext_lazy("Name")),
     ("kind", gettext_lazy("Kind")),
@@ -196,6 +202,8 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 user, organisation.pk, timezone.localdate()
             )
         )
+    elif tab == "tiers":
+        context.update(program_selectors.organisation_tiers_context(user, organisation))
     elif tab == "history":
         page = Paginator(
             selectors.organisation_history(user, organisation), HISTORY_PAGE_SIZE
