@@ -1,0 +1,369 @@
+"""Tier evaluation at scale: a 4-tier, 4-criterion program against the KPIs it needs alone.
+
+    .venv/bin/python bench/tiers.py [--organisations 100000] [--lines 10000000] [--keep]
+    ACCORD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/tiers.py
+
+Reuses bench/kpi.py's synthetic network (the same cached CSV under ./var/bench/, the same
+import; with ``--keep`` the same kept database, so a network bench/kpi.py --keep loaded is
+evaluated without loading it again). The program's thresholds are quantiles of the KPI values
+at ``as_of``, so every tier has members at any size. Then, in the same run, best of N:
+
+* (a) KPIs alone: ``accord.metrics.engine.compute`` of the program's metrics, one call per
+  window, for the program's organisation set at ``as_of``: the floor.
+* (b) evaluation: ``evaluation.evaluate`` + ``Evaluation.decide`` for every organisation,
+  without memberships (everyone enters) and with the memberships two earlier quarters left
+  (promotions, demotions, grace periods, the hysteresis band).
+* (c) the stored, applied run: ``services.evaluate_program(apply=True)`` (results, memberships,
+  tier history, early warnings, audit), first application and after two earlier quarters.
+
+It prints (b) / (a) and (c) / (a) (goal for (b): at most 1.5) and the SQL statements (b) and
+(c) execute at a small organisation set and at the full one (goal: the same number).
+
+Not a test; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import kpi
+from _setup import ROOT, configure, database_label
+
+AS_OF = kpi.AS_OF  # 2024-12-31: the trailing 12 months are the synthetic data's second year
+EARLIER = (dt.date(2024, 6, 30), dt.date(2024, 9, 30))  # the quarters before, applied first
+CODE = "bench-tiers"
+WINDOW = "trailing_12"
+METRICS = ("revenue", "orders", "distinct_products", "growth")
+SMALL = 1_000
+
+
+def quantile(values: list[Decimal], fraction: float) -> Decimal:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
+
+
+def rounded(value: Decimal) -> Decimal:
+    """Two significant digits: thresholds a person would write."""
+    if not value:
+        return Decimal(0)
+    exponent = value.adjusted() - 1
+    return value.scaleb(-exponent).quantize(Decimal(1)).scaleb(exponent).normalize()
+
+
+def program_content(values: dict[str, list[Decimal]]) -> dict[str, Any]:
+    """registered < silver < gold (2 of 3) < platinum (all 4), thresholds at quantiles."""
+
+    def at(metric: str, fraction: float) -> dict[str, str]:
+        threshold = rounded(quantile(values[metric], fraction))
+        return {
+            "metric": metric,
+            "comparator": "gte",
+            "threshold": format(threshold, "f"),
+            "window": WINDOW,
+        }
+
+    def tier(code: str, criteria: list, **extra: Any) -> dict[str, Any]:
+        return {"code": code, "name": code.title(), "criteria": criteria, **extra}
+
+    return {
+        "grace_days": 90,
+        "hysteresis_pct": "10",
+        "cost_basis_metric": "revenue",
+        "cost_basis_window": WINDOW,
+        "tiers": [
+            tier("registered", [at("revenue", 0.25)], benefits={"discount_pct": "1"}),
+            tier(
+                "silver",
+                [at("revenue", 0.5), at("orders", 0.5)],
+                benefits={"discount_pct": "2", "rebate_pct": "0.5"},
+            ),
+            tier(
+                "gold",
+                [at("revenue", 0.75), at("orders", 0.75), at("distinct_products", 0.75)],
+                combine="at_least",
+                at_least=2,
+                benefits={"discount_pct": "4", "rebate_pct": "1", "mdf_share_pct": "0.5"},
+            ),
+            tier(
+                "platinum",
+                [
+                    at("revenue", 0.9),
+                    at("orders", 0.9),
+                    at("distinct_products", 0.85),
+                    at("growth", 0.25),
+                ],
+                benefits={"discount_pct": "6", "rebate_pct": "2", "mdf_share_pct": "1"},
+            ),
+        ],
+    }
+
+
+def make_program() -> Any:
+    """The bench program (made again on every run: the thresholds follow the data)."""
+    from accord.metrics.engine import compute
+    from accord.partners.models import Organisation
+    from accord.programs import services
+    from accord.programs.evaluation import in_scope
+    from accord.programs.models import Program
+
+    old = Program.objects.filter(code=CODE).first()
+    if old is not None:
+        reset(old)
+        old.delete()
+    scope = in_scope(Program(), Organisation.objects.all())
+    table = compute(list(METRICS), period=WINDOW, as_of=AS_OF, organisations=scope)
+    ids = table.organisation_ids
+    values = {}
+    for metric in METRICS:
+        column = table.column(metric)
+        found = [column.values.get(org, column.default) for org in ids]
+        values[metric] = [value for value in found if value is not None]
+    program = services.create_program(
+        actor=None,
+        data={"code": CODE, "name": "Bench tiers", "cadence": "quarter"},
+        content=program_content(values),
+    )
+    services.publish_version(actor=None, program=program)
+    return Program.objects.get(pk=program.pk)
+
+
+def reset(program: Any) -> None:
+    """Forget every run, membership and tier change of ``program``."""
+    from accord.programs.models import (
+        EvaluationResult,
+        EvaluationRun,
+        Membership,
+        TierChange,
+        Warning,
+    )
+
+    TierChange.objects.filter(program=program).delete()
+    Warning.objects.filter(run__program=program).delete()
+    EvaluationResult.objects.filter(run__program=program).delete()
+    EvaluationRun.objects.filter(program=program).delete()
+    Membership.objects.filter(program=program).delete()
+
+
+def best(fn: Callable[[], Any], repeat: int, prepare: Callable[[], Any] | None = None) -> float:
+    """The fastest of ``repeat`` timed calls (``prepare`` runs untimed before each)."""
+    times = []
+    for _ in range(repeat):
+        if prepare is not None:
+            prepare()
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def statements(fn: Callable[[], Any]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
+
+
+class Bench:
+    """The three measurements for one organisation set (None: the program's whole scope)."""
+
+    def __init__(self, program: Any, organisations: Any = None) -> None:
+        from accord.programs.evaluation import in_scope, load_rules
+        from accord.programs.services import live_version
+
+        self.program = program
+        self.organisations = organisations
+        self.rules = load_rules(live_version(program))
+        self.scope = in_scope(program, organisations)
+        self.earlier_states = self.states_after(EARLIER)
+
+    def kpis(self) -> None:
+        from accord.metrics.engine import compute
+
+        for window, specs in self.rules.windows().items():
+            compute(specs, period=window, as_of=AS_OF, organisations=self.scope)
+
+    def evaluate(self, states: dict) -> dict:
+        from accord.programs.evaluation import evaluate
+
+        evaluation = evaluate(self.rules, as_of=AS_OF, organisations=self.scope)
+        return evaluation.decide(states)
+
+    def states_after(self, dates: tuple[dt.date, ...]) -> dict:
+        states: dict = {}
+        for day in dates:
+            decisions = evaluate_at(self.rules, day, self.scope).decide(states)
+            states = {org: decision.state for org, decision in decisions.items()}
+        return states
+
+    def run(self) -> Any:
+        from accord.programs.services import evaluate_program
+
+        return evaluate_program(
+            actor=None,
+            program=self.program,
+            as_of=AS_OF,
+            apply=True,
+            organisations=self.organisations,
+        )
+
+    def reset(self) -> None:
+        reset(self.program)
+
+    def earlier_runs(self) -> None:
+        from accord.programs.services import evaluate_program
+
+        reset(self.program)
+        for day in EARLIER:
+            evaluate_program(
+                actor=None,
+                program=self.program,
+                as_of=day,
+                apply=True,
+                organisations=self.organisations,
+            )
+
+
+def evaluate_at(rules: Any, day: dt.date, scope: Any) -> Any:
+    from accord.programs.evaluation import evaluate
+
+    return evaluate(rules, as_of=day, organisations=scope)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--organisations", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--products", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--repeat", type=int, default=3, help="timed repetitions (best of)")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database (SQLite: under ./var/bench/, shared with bench/kpi.py --keep) "
+        "and reuse the network it holds",
+    )
+    parser.add_argument("--profile", help="write a cProfile of one evaluation (b) to this file")
+    args = parser.parse_args()
+
+    data_dir = ROOT / "var" / "bench"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / f"kpi-{args.organisations}-{args.lines}-{args.products}-{args.seed}.csv"
+    if not path.exists():
+        started = time.perf_counter()
+        kpi.write_lines(path, args.organisations, args.lines, args.products, args.seed)
+        print(f"wrote {path.name} in {time.perf_counter() - started:.1f} s")
+
+    configure(f"kpi-{args.organisations}-{args.lines}-{args.products}", keep=args.keep)
+    from accord.accounts.models import Role, User
+    from accord.partners.models import Organisation
+
+    print(f"database: {database_label()}  ({os.cpu_count()} cores)")
+    print(
+        f"network: {args.organisations:,} organisations, {args.lines:,} lines, "
+        f"{args.products:,} products, {kpi.MONTHS} months; as_of {AS_OF}; best of {args.repeat}"
+    )
+    if Organisation.objects.filter(is_vendor=False).exists():
+        if not args.keep:
+            raise SystemExit("Run against an empty database (the default scratch one is).")
+        print("(reusing the loaded network)")
+    else:
+        kpi.load_master_data(args.organisations, args.products)
+        vendor = Organisation.objects.vendor()
+        admin = User.objects.create(
+            email="bench@accord.test", full_name="Bench", organisation=vendor
+        )
+        admin.roles.set(Role.objects.filter(code="administrator"))
+        seconds, result = kpi.run_import(path)
+        print(f"imported {result.created:,} lines in {seconds:.1f} s ({result.status})")
+
+    program = make_program()
+    full = Bench(program)
+    describe(full)
+    if args.profile:
+        profile(full, args.profile)
+    report(full, args.repeat)
+    cut = (
+        Organisation.objects.filter(is_vendor=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)[SMALL - 1 : SMALL]
+        .first()
+    )
+    small = Bench(program, Organisation.objects.filter(pk__lte=cut))
+    count_statements(small, full)
+    reset(program)
+
+
+def describe(bench: Bench) -> None:
+    decisions = bench.evaluate({})
+    distribution: dict[str, int] = {}
+    for decision in decisions.values():
+        distribution[decision.state.tier or "-"] = distribution.get(decision.state.tier or "-", 0)
+        distribution[decision.state.tier or "-"] += 1
+    outcomes: dict[str, int] = {}
+    for decision in bench.evaluate(bench.earlier_states).values():
+        outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
+    tiers = ", ".join(
+        f"{tier.code} ({tier.combine}"
+        + (f" {tier.at_least}" if tier.at_least else "")
+        + "): "
+        + "; ".join(f"{c.metric} >= {c.threshold}" for c in tier.criteria)
+        for tier in bench.rules.tiers
+    )
+    print(f"program: {tiers}")
+    print(f"organisations in scope: {len(decisions):,}; entering: {distribution}")
+    print(f"after {', '.join(str(day) for day in EARLIER)}: {outcomes}")
+
+
+def report(bench: Bench, repeat: int) -> None:
+    kpis = best(bench.kpis, repeat)
+    fresh = best(lambda: bench.evaluate({}), repeat)
+    held = best(lambda: bench.evaluate(bench.earlier_states), repeat)
+    first = best(bench.run, repeat, prepare=bench.reset)
+    later = best(bench.run, repeat, prepare=bench.earlier_runs)
+    print(f"(a) KPIs alone (engine, one compute per window): {kpis:.2f} s")
+    for label, seconds in (
+        ("(b) evaluate + decide, no memberships", fresh),
+        ("(b) evaluate + decide, after two quarters", held),
+        ("(c) evaluate_program, applied, first run", first),
+        ("(c) evaluate_program, applied, after two quarters", later),
+    ):
+        goal = " (goal <= 1.5)" if label.startswith("(b)") else ""
+        print(f"{label}: {seconds:.2f} s = {seconds / kpis:.2f} x (a){goal}")
+
+
+def count_statements(small: Bench, full: Bench) -> None:
+    rows = []
+    for label, bench in ((f"{SMALL:,}", small), (f"{len(full.earlier_states):,}", full)):
+        bench.earlier_runs()
+        rows.append(
+            (
+                label,
+                statements(bench.kpis),
+                statements(lambda b=bench: b.evaluate(b.earlier_states)),
+                statements(bench.run),
+            )
+        )
+    for label, kpis, evaluation, run in rows:
+        print(
+            f"SQL statements at {label} organisations: (a) {kpis}, (b) {evaluation}, "
+            f"(c) applied after two quarters {run}"
+        )
+
+
+def profile(bench: Bench, path: str) -> None:
+    import cProfile
+
+    cProfile.runctx("bench.evaluate(bench.earlier_states)", globals(), {"bench": bench}, path)
+    print(f"profile of (b) written to {path}")
+
+
+if __name__ == "__main__":
+    main()
