@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Import the AdventureWorks reseller data (../shared/data/adventureworks/ next to the
 # repository) into the database ACCORD_DATABASE_URL names (default: the local SQLite file).
-# Safe to run again: a second run changes nothing. Works from any directory.
+# Safe to run again: a second run changes nothing. Works from any directory. Ends by
+# loading the reseller program (reseller-program.toml).
 #
 #   docs/examples/adventureworks/import.sh            # migrate, then import everything
 #   ACCORD_DATABASE_URL=postgres://... docs/examples/adventureworks/import.sh
@@ -50,3 +51,8 @@ run products products.csv products.toml
 run organisations resellers.csv resellers.toml
 run organisations reseller_profiles.csv reseller_profiles.toml
 run sales_lines reseller_sales.csv sales.toml
+
+# The reseller program (tiers over the sales just imported); a second run prints
+# "unchanged". Evaluate it with: accord evaluate reseller-program --as-of 2020-06-01
+echo "== programs from reseller-program.toml"
+"${CLI[@]}" programs load "$HERE/reseller-program.toml" "${USER_ARGS[@]}"
