@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accord.channel.models import SalesLine, month_key
 from accord.channel.money import MissingRate, RateTable
 from accord.channel.rollups import refresh_sales_rollups
+from accord.core import gates
 from accord.core.errors import ValidationError
 from accord.core.models import SCOPE_ALL, AuditEntry
 from accord.core.services import ensure_model_permitted
@@ -100,6 +101,17 @@ def record_sales_lines(*, actor: Any, lines: Sequence[SalesLine]) -> int:
             source_key__in=keys[start : start + BATCH_SIZE]
         ).values_list("source_key", flat=True)
     }
+    if any(line.direction == SalesLine.Direction.SELL_IN for line in lines):
+        blocked = gates.blocked("orders")
+        reasons = {
+            blocked[line.organisation_id].reason
+            for line in lines
+            if line.organisation_id in blocked
+            and line.direction == SalesLine.Direction.SELL_IN
+            and line.date > blocked[line.organisation_id].since
+        }
+        if reasons:
+            errors.setdefault("organisation", []).extend(sorted(reasons))
     if taken:
         errors.setdefault("source_key", []).append(
             _("Already recorded: %(keys)s.") % {"keys": ", ".join(sorted(taken)[:10])}

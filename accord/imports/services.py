@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from accord.channel.models import ProductCategory, SalesLine, month_key
 from accord.channel.money import MissingRate, RateTable, base_currency
 from accord.channel.rollups import refresh_sales_rollups
+from accord.core import gates
 from accord.core.models import SCOPE_ALL, AuditEntry
 from accord.core.services import ensure_permitted, record, snapshot, validate
 from accord.imports.kinds import (
@@ -695,9 +696,12 @@ class _Run:
         self.data_names = [f.name for f in self.data_fields]
         self.defaults = _empty_values(self.kind)
         self.table_was_empty = not model._base_manager.exists()
+        self.orders_blocked: dict[int, Any] = {}
         if self.kind.model is SalesLine:
             self.rates = RateTable.load(None)
             self.base = base_currency()
+            # New sell-in orders of an organisation whose standing blocks orders are refused.
+            self.orders_blocked = gates.blocked("orders")
         table = model._meta.db_table
         quote = connection.ops.quote_name
         columns = ["source_key", "import_batch", *(f.column for f in self.data_fields)]
@@ -733,6 +737,14 @@ class _Run:
                 values["amount"] = amount
             day = values["date"]
             values["month"] = month_key(day)
+            block = self.orders_blocked.get(values.get("organisation"))
+            if (
+                block is not None
+                and day > block.since
+                and values.get("direction") == SalesLine.Direction.SELL_IN
+            ):
+                self.issue(number, self.column_of("organisation"), str(day), block.reason)
+                return False
             try:
                 values["amount_base"] = self.rates.to_base(amount, currency, day)
                 total = values.pop("total_cost", None)

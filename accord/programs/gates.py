@@ -1,0 +1,59 @@
+"""Scorecard standings as gates (accord.core.gates): the consequences of each organisation's
+current standing, for one organisation and, set-based, for all."""
+
+from __future__ import annotations
+
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from accord.core.gates import Block, Verdict
+from accord.partners.models import Organisation
+from accord.programs.models import Consequence, Score, ScorecardTemplate
+from accord.programs.scorecards import consequence
+
+
+def check(action: str, organisation_id: int) -> Verdict:
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        return Verdict("none")
+    verdict = consequence(organisation, action)
+    return Verdict(verdict.level, verdict.reasons, verdict.review_meeting)
+
+
+def blocked(action: str) -> dict[int, Block]:
+    """Organisations whose standing in an active scorecard's latest scoring blocks
+    ``action``, from the date that scoring was computed as of: two queries per scorecard."""
+    found: dict[int, Block] = {}
+    for template in ScorecardTemplate.objects.filter(is_active=True):
+        codes = {
+            standing.code: standing.name
+            for standing in template.standings.all()
+            if getattr(standing, action) == Consequence.BLOCK
+        }
+        if not codes:
+            continue
+        latest = (
+            Score.objects.filter(template=template)
+            .exclude(standing="")
+            .aggregate(latest=Max("period_start"))["latest"]
+        )
+        if latest is None:
+            continue
+        rows = Score.objects.filter(
+            template=template, period_start=latest, standing__in=codes
+        ).values_list("organisation_id", "as_of", "standing", "overall")
+        for organisation_id, as_of, standing, overall in rows:
+            found[organisation_id] = Block(
+                as_of,
+                _(
+                    "%(scorecard)s: standing %(standing)s (overall score %(score)s) blocks this "
+                    "since %(since)s."
+                )
+                % {
+                    "scorecard": template.name,
+                    "standing": codes[standing],
+                    "score": overall,
+                    "since": as_of.isoformat(),
+                },
+            )
+    return found
