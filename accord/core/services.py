@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
@@ -204,18 +205,32 @@ def notify(
 ) -> Notification:
     """An in-app notification to one user, e-mailed on commit when they have an address;
     call inside the service's transaction."""
-    note = Notification.objects.create(
-        recipient=recipient,
-        subject=subject[:200],
-        body=body,
-        link=link[:300],
-        organisation=organisation,
+    note = Notification(
+        recipient=recipient, subject=subject, body=body, link=link, organisation=organisation
     )
-    if recipient.email:
-        transaction.on_commit(
-            lambda: send_mail(subject[:200], body, None, [recipient.email], fail_silently=True)
-        )
-    return note
+    return notify_many([note])[0]
+
+
+def notify_many(notes: Sequence[Notification]) -> list[Notification]:
+    """Unsaved notifications stored in one statement (however many there are), each
+    e-mailed on commit as ``notify`` does; call inside the service's transaction."""
+    for note in notes:
+        note.subject = note.subject[:200]
+        note.link = note.link[:300]
+    created = Notification.objects.bulk_create(notes, batch_size=1000)
+    for note in created:
+        if note.recipient.email:
+            transaction.on_commit(
+                partial(
+                    send_mail,
+                    note.subject,
+                    note.body,
+                    None,
+                    [note.recipient.email],
+                    fail_silently=True,
+                )
+            )
+    return created
 
 
 def mark_notification_read(*, actor: Any, notification: Notification) -> Notification:
