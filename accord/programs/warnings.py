@@ -19,7 +19,6 @@ from accord.programs.evaluation import Evaluation, in_scope, next_evaluation
 from accord.programs.models import EvaluationRun, Membership, Program, Warning
 from accord.programs.rules import CriterionRule, Decision, State, TierRule, number
 
-ONE_DAY = dt.timedelta(days=1)
 TREND_PERIODS = 3
 
 
@@ -108,8 +107,10 @@ def early_warnings(
         for (window, certificate), items in by_window.items():
             specs = list(dict.fromkeys(c.spec for c in items))
             if certificate:
-                # The staff certified on the day before the next evaluation: expiries count.
-                table = compute(specs, period=window, as_of=upcoming - ONE_DAY, organisations=scope)
+                # The staff certified on the day of the next evaluation, which reads them
+                # as of that day: a certification whose expires_on (its first invalid day)
+                # is that very day no longer counts there, so it must count as expired here.
+                table = compute(specs, period=window, as_of=upcoming, organisations=scope)
                 for definition in table.metrics:
                     column = table.column(definition.code)
                     projected[f"{definition.code}@{window}"] = {
