@@ -72,7 +72,8 @@ from accord.programs.schemas import (
     WhatIfOut,
 )
 
-router = Router(tags=["programs"])
+router = Router()  # mounted in accord.api; holds the two tagged routers below
+program_router = Router(tags=["programs"])
 scorecard_router = Router(tags=["scorecards"])
 
 READ = error_responses(403, 404, 422)
@@ -297,7 +298,7 @@ def _change_out(change: Any) -> dict[str, Any]:
 
 
 # -- programs -------------------------------------------------------------------------
-@router.get(
+@program_router.get(
     "/programs",
     response={200: ProgramPage, **error_responses(422)},
     operation_id="programs_list",
@@ -308,7 +309,9 @@ def programs_list(request: HttpRequest, query: Query[PageInput]) -> Any:
     return _page(selectors.programs(user), query, lambda p: _program_out(user, p))
 
 
-@router.post("/programs", response={201: ProgramOut, **WRITE}, operation_id="programs_create")
+@program_router.post(
+    "/programs", response={201: ProgramOut, **WRITE}, operation_id="programs_create"
+)
 def programs_create(request: HttpRequest, payload: ProgramIn) -> Any:
     """A new program with a first draft holding ``content`` (publish it to go live).
     Needs ``programs.add_program``; 409 when the code is taken."""
@@ -317,29 +320,31 @@ def programs_create(request: HttpRequest, payload: ProgramIn) -> Any:
     content = _content(payload.content) if payload.content is not None else None
     with _content_fields():
         program = services.create_program(actor=user, data=data, content=content)
-    return 201, _program_out(user, program)
+    return 201, _program_out(user, selectors.get_program(user, program.code))
 
 
-@router.get("/programs/{code}", response={200: ProgramOut, **READ}, operation_id="programs_get")
+@program_router.get(
+    "/programs/{code}", response={200: ProgramOut, **READ}, operation_id="programs_get"
+)
 def programs_get(request: HttpRequest, code: Path[Code]) -> Any:
     return _program_out(request.auth, selectors.get_program(request.auth, code))
 
 
-@router.patch(
+@program_router.patch(
     "/programs/{code}", response={200: ProgramOut, **WRITE}, operation_id="programs_update"
 )
 def programs_update(request: HttpRequest, code: Path[Code], payload: ProgramPatch) -> Any:
     """Change the name, scope or schedule; only the keys sent change."""
     user = request.auth
     program = selectors.get_program(user, code)
-    program = services.update_program(
+    services.update_program(
         actor=user, program=program, data=payload.model_dump(exclude_unset=True)
     )
-    return _program_out(user, program)
+    return _program_out(user, selectors.get_program(user, code))
 
 
 # -- versions ---------------------------------------------------------------------------
-@router.get(
+@program_router.get(
     "/programs/{code}/versions",
     response={200: VersionPage, **READ},
     operation_id="programs_versions_list",
@@ -351,7 +356,7 @@ def programs_versions_list(request: HttpRequest, code: Path[Code], query: Query[
     return _page(selectors.versions(user, program).order_by("-number"), query, lambda v: v)
 
 
-@router.get(
+@program_router.get(
     "/programs/{code}/versions/{number}",
     response={200: VersionDetailOut, **READ},
     operation_id="programs_versions_get",
@@ -365,7 +370,7 @@ def programs_versions_get(request: HttpRequest, code: Path[Code], number: Path[O
     return _version_out(version)
 
 
-@router.post(
+@program_router.post(
     "/programs/{code}/draft",
     response={200: VersionDetailOut, 201: VersionDetailOut, **WRITE},
     operation_id="programs_draft_start",
@@ -379,7 +384,7 @@ def programs_draft_start(request: HttpRequest, code: Path[Code]) -> Any:
     return (200 if existed else 201), _version_out(draft)
 
 
-@router.put(
+@program_router.put(
     "/programs/{code}/draft",
     response={200: VersionDetailOut, **WRITE},
     operation_id="programs_draft_save",
@@ -393,7 +398,7 @@ def programs_draft_save(request: HttpRequest, code: Path[Code], payload: Content
     return _version_out(draft)
 
 
-@router.delete(
+@program_router.delete(
     "/programs/{code}/draft",
     response={204: None, **error_responses(403, 404, 409, 422)},
     operation_id="programs_draft_discard",
@@ -405,7 +410,7 @@ def programs_draft_discard(request: HttpRequest, code: Path[Code]) -> Any:
     return 204, None
 
 
-@router.post(
+@program_router.post(
     "/programs/{code}/publish",
     response={200: VersionDetailOut, **WRITE},
     operation_id="programs_publish",
@@ -419,7 +424,7 @@ def programs_publish(request: HttpRequest, code: Path[Code]) -> Any:
 
 
 # -- evaluations ------------------------------------------------------------------------
-@router.post(
+@program_router.post(
     "/programs/{code}/evaluations",
     response={201: RunOut, **WRITE},
     operation_id="programs_evaluate",
@@ -442,7 +447,7 @@ def programs_evaluate(request: HttpRequest, code: Path[Code], payload: Evaluatio
     return 201, _run_out(user, run)
 
 
-@router.get(
+@program_router.get(
     "/programs/{code}/evaluations",
     response={200: RunPage, **READ},
     operation_id="programs_evaluations_list",
@@ -461,12 +466,14 @@ def programs_evaluations_list(
     return _page(runs, query, lambda run: _run_out(user, run))
 
 
-@router.get("/evaluations/{id}", response={200: RunOut, **READ}, operation_id="evaluations_get")
+@program_router.get(
+    "/evaluations/{id}", response={200: RunOut, **READ}, operation_id="evaluations_get"
+)
 def evaluations_get(request: HttpRequest, id: Path[ObjectId]) -> Any:
     return _run_out(request.auth, _run(request.auth, id))
 
 
-@router.get(
+@program_router.get(
     "/evaluations/{id}/results",
     response={200: ResultPage, **READ},
     operation_id="evaluations_results",
@@ -490,7 +497,7 @@ def evaluations_results(
     return _page(results, filters, _result_out)
 
 
-@router.get(
+@program_router.get(
     "/evaluations/{id}/results/{organisation_id}",
     response={200: ExplanationOut, **READ},
     operation_id="evaluations_explain",
@@ -508,7 +515,7 @@ def evaluations_explain(
     return _explanation(result)
 
 
-@router.get(
+@program_router.get(
     "/evaluations/{id}/warnings",
     response={200: WarningPage, **READ},
     operation_id="evaluations_warnings",
@@ -520,7 +527,7 @@ def evaluations_warnings(request: HttpRequest, id: Path[ObjectId], query: Query[
 
 
 # -- what-if --------------------------------------------------------------------------
-@router.post(
+@program_router.post(
     "/programs/{code}/what-if",
     response={200: WhatIfOut, **WRITE},
     operation_id="programs_what_if",
@@ -541,7 +548,7 @@ def programs_what_if(request: HttpRequest, code: Path[Code], payload: WhatIfIn) 
 
 
 # -- tiers of an organisation, history, overrides ------------------------------------------
-@router.get(
+@program_router.get(
     "/organisations/{id}/tiers",
     response={200: list[OrganisationTierOut], **READ},
     operation_id="organisations_tiers",
@@ -579,7 +586,7 @@ def organisations_tiers(request: HttpRequest, id: Path[ObjectId]) -> Any:
     return found
 
 
-@router.get(
+@program_router.get(
     "/organisations/{id}/tier-history",
     response={200: TierChangePage, **READ},
     operation_id="organisations_tier_history",
@@ -605,7 +612,7 @@ def organisations_tier_history(
     return _page(changes, query, _change_out)
 
 
-@router.post(
+@program_router.post(
     "/programs/{code}/overrides",
     response={200: MembershipOut, **WRITE},
     operation_id="programs_override",
@@ -629,7 +636,7 @@ def programs_override(request: HttpRequest, code: Path[Code], payload: OverrideI
     return _membership_out(membership)
 
 
-@router.delete(
+@program_router.delete(
     "/programs/{code}/overrides/{organisation_id}",
     response={200: MembershipOut, **WRITE},
     operation_id="programs_override_end",
@@ -713,7 +720,7 @@ def scorecards_create(request: HttpRequest, payload: ScorecardIn) -> Any:
     with its consequences. Needs ``programs.add_scorecardtemplate``; 409 for a taken code."""
     data, content = _scorecard_content(payload)
     template = scorecards.save_scorecard(actor=request.auth, data=data, content=content)
-    return 201, _scorecard_detail(template)
+    return 201, _scorecard_detail(selectors.get_scorecard(request.auth, template.code))
 
 
 @scorecard_router.get(
@@ -734,8 +741,8 @@ def scorecards_update(request: HttpRequest, code: Path[Code], payload: Scorecard
     user = request.auth
     template = selectors.get_scorecard(user, code)
     data, content = _scorecard_content(payload)
-    template = scorecards.save_scorecard(actor=user, data=data, content=content, template=template)
-    return _scorecard_detail(template)
+    scorecards.save_scorecard(actor=user, data=data, content=content, template=template)
+    return _scorecard_detail(selectors.get_scorecard(user, code))
 
 
 @scorecard_router.post(
@@ -840,4 +847,5 @@ def organisations_standing(request: HttpRequest, id: Path[ObjectId]) -> Any:
     return {"organisation_id": organisation.pk, "actions": actions, "standings": standings}
 
 
+router.add_router("", program_router)
 router.add_router("", scorecard_router)
