@@ -293,10 +293,20 @@ def test_every_operation_is_in_the_matrix():
     }
     # Apps with their own isolation matrix (which checks it covers all their operations).
     from tests.channel.test_api import CHANNEL_OPERATIONS
+    from tests.core.test_notifications_api import NOTIFICATIONS_OPERATIONS
     from tests.imports.test_api import IMPORTS_OPERATIONS
     from tests.metrics.test_api import METRICS_OPERATIONS
+    from tests.programs.test_api import PROGRAMS_OPERATIONS
+    from tests.programs.test_api_scorecards import SCORECARDS_OPERATIONS
 
-    elsewhere = {*CHANNEL_OPERATIONS.values(), *IMPORTS_OPERATIONS, *METRICS_OPERATIONS}
+    elsewhere = {
+        *CHANNEL_OPERATIONS.values(),
+        *IMPORTS_OPERATIONS,
+        *METRICS_OPERATIONS,
+        *PROGRAMS_OPERATIONS,
+        *SCORECARDS_OPERATIONS,
+        *NOTIFICATIONS_OPERATIONS,
+    }
     assert operations - elsewhere == {case.name for case in CASES}
 
 
