@@ -125,6 +125,9 @@ def clean_scorecard(content: Mapping[str, Any]) -> tuple[list[dict], list[dict]]
             high = Decimal(str(item.get("max_score")))
             if not (low.is_finite() and high.is_finite()):
                 raise ArithmeticError
+            # The columns keep two places: more would be rounded when stored.
+            if low != round(low, 2) or high != round(high, 2):
+                raise ArithmeticError
         except ArithmeticError:
             errors[f"{at}.min_score"] = [_("Give the band as two numbers from 0 to 100.")]
             continue
@@ -338,16 +341,17 @@ class Verdict:
 def current_standings(
     organisation: Organisation,
 ) -> list[tuple[ScorecardTemplate, Score, Standing]]:
-    """The organisation's latest scored standing in each active scorecard."""
+    """The organisation's standing in each active scorecard: the one its newest scored
+    period carries. A newest period without one (no activity in any period scored) means
+    no standing now; an older standing does not come back."""
     found = []
     for template in ScorecardTemplate.objects.filter(is_active=True):
         latest = (
             Score.objects.filter(template=template, organisation=organisation)
-            .exclude(standing="")
             .order_by("-period_start")
             .first()
         )
-        if latest is None:
+        if latest is None or not latest.standing:
             continue
         standing = template.standings.filter(code=latest.standing).first()
         if standing is not None:
