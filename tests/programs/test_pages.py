@@ -415,7 +415,7 @@ def test_why_explains_every_tier_criterion_outcome_and_gap(
     assert "2,000" in gold  # B's revenue in the trailing 12 months
     assert "≥ 5,000" in gold and "≥ 4,500" in gold  # entry and kept threshold
     assert "✗ fail" in gold
-    assert "held after this evaluation" in gold
+    assert "tier after this evaluation" in gold
     # B qualifies for Silver on 2,000 in the trailing 12 months: Gold needs 3,000 more
     assert "To reach Gold:" in text
     assert "needs 3,000 more revenue in the trailing 12 months" in text
