@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -118,22 +118,29 @@ def program_organisation_url(code: str, organisation_id: int) -> str:
     )
 
 
+def number(value: Decimal | int, places: int) -> str:
+    """Grouped digits in the current locale, rounded half up (Django's number_format cuts
+    the digits off, which would show 40.6857 as 40.68 beside a total of 40.69)."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return number_format(rounded, places, use_l10n=True, force_grouping=True)
+
+
 def score_text(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return number_format(value, 2, use_l10n=True, force_grouping=True)
+    return number(value, 2)
 
 
 def value_text(value: Any, unit: str) -> str:
     """A criterion's metric value for people: ratios as percent, counts whole."""
     if value is None:
         return "—"
-    number = Decimal(str(value))
+    amount = Decimal(str(value))
     if unit in PERCENT_UNITS:
-        return f"{number_format(number * 100, 1, use_l10n=True, force_grouping=True)} %"
+        return f"{number(amount * 100, 1)} %"
     if unit in COUNT_UNITS:
-        return number_format(number, 0, use_l10n=True, force_grouping=True)
-    return number_format(number, 2, use_l10n=True, force_grouping=True)
+        return number(amount, 0)
+    return number(amount, 2)
 
 
 def consequence_list(standing: Standing | None) -> list[dict[str, str]]:

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -21,7 +20,7 @@ from accord.core.errors import PermissionDenied, ValidationError
 from accord.programs import selectors
 from accord.programs.models import Program
 from accord.programs.scorecard_forms import WhatIfForm, localised
-from accord.programs.scorecard_views import chart_context, url_or_path, with_chart_csp
+from accord.programs.scorecard_views import chart_context, number, url_or_path, with_chart_csp
 
 EVALUATE = "programs.evaluate_program"
 NO_TIER = ""
@@ -35,11 +34,11 @@ def editor_url(program: Program) -> str:
 
 
 def money(value: Decimal) -> str:
-    return number_format(value, 2, use_l10n=True, force_grouping=True)
+    return number(value, 2)
 
 
 def signed(value: Decimal | int, places: int = 0) -> str:
-    text = number_format(abs(value), places, use_l10n=True, force_grouping=True)
+    text = number(abs(value), places)
     if value > 0:
         return f"+{text}"
     if value < 0:
@@ -105,9 +104,7 @@ def comparison(result: dict[str, Any], program: Program) -> dict[str, Any]:
                         **mover,
                         "live_name": names.get(mover["live"], mover["live"]) or _("No tier"),
                         "draft_name": names.get(mover["draft"], mover["draft"]) or _("No tier"),
-                        "url": reverse(
-                            "partners:organisation_detail", args=[mover["organisation"]]
-                        )
+                        "url": reverse("partners:organisation_detail", args=[mover["organisation"]])
                         + "?tab=tiers",
                     }
                     for mover in date["movers"]

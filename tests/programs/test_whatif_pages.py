@@ -195,7 +195,9 @@ def test_empty_date_boxes_are_ignored(
     program: Program, vendor_admin: Any, login: Callable[..., Client]
 ) -> None:
     html = login(vendor_admin).get(PAGE + "?as_of=2026-06-30&as_of=&as_of=").content.decode()
-    assert re.findall(r'<th scope="colgroup"[^>]*data-as-of="([^"]+)"', html) == ["2026-06-30"]
+    assert re.findall(r'<section class="card whatif-date"[^>]*data-as-of="([^"]+)"', html) == [
+        "2026-06-30"
+    ]
 
 
 def test_only_those_who_may_evaluate_get_the_page(

@@ -34,7 +34,7 @@
       height: 300,
       margin: { l: 50, r: 10, t: 10, b: 50 },
       font: font(),
-      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", traceorder: "normal" },
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
       xaxis: { type: "category", title: { text: data.axis.x } },
