@@ -187,7 +187,8 @@ def _window_parts(window: str) -> dict[str, str]:
 
 
 def _text(value: Any, limit: int = FIELD_LIMIT) -> str:
-    return "" if value is None else str(value)[:limit]
+    # NUL never belongs in a field (and PostgreSQL refuses it in text).
+    return "" if value is None else str(value)[:limit].replace("\x00", "")
 
 
 def new_criterion(metric: str = "revenue") -> dict[str, Any]:

@@ -440,13 +440,14 @@ def draft_edit(request: HttpRequest, code: str) -> HttpResponse:
     else:
         base = draft or live
         state = program_forms.editor_state(services.version_content(base) if base else None)
+    partial = _wants_partial(request, "draft-editor")
     context = {
         "program": program,
         "label": localized(program.name, program.name_zh),
         "draft": draft,
         "live": live,
         "state": program_forms.number_inputs(state),
-        "live_tiers": _tier_rows(live, _metric_labels(user)) if live else [],
+        "live_tiers": _tier_rows(live, _metric_labels(user)) if live and not partial else [],
         "loose_errors": loose,
         "has_errors": bool(loose) or program_forms.has_errors(state),
         "can_publish": user.has_perm(PUBLISH_PERMISSION),
@@ -454,11 +455,7 @@ def draft_edit(request: HttpRequest, code: str) -> HttpResponse:
         "max_criteria": services.MAX_CRITERIA,
         **_editor_choices(user, state),
     }
-    template = (
-        "programs/_editor_form.html"
-        if _wants_partial(request, "draft-editor")
-        else "programs/draft_edit.html"
-    )
+    template = "programs/_editor_form.html" if partial else "programs/draft_edit.html"
     return _render(request, template, context, status=status)
 
 

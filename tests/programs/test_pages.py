@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accord.programs import services
@@ -23,6 +25,7 @@ from accord.programs.models import (
     ProgramVersion,
     TierChange,
 )
+from tests.factories import OrganisationFactory
 from tests.programs.builders import D, criterion, make_program, sell
 
 pytestmark = pytest.mark.django_db
@@ -346,6 +349,7 @@ def test_run_results_filter_sort_and_paginate(login, vendor_admin, partner_a, pa
     assert response.status_code == 200
     assert result_names(body(response)) == [partner_a.name, partner_b.name]
     assert client.get(url, junk).status_code == 200
+    assert client.get(url, {"q": "nul\x00"}).status_code == 200
     # htmx asks for the table alone
     partial = client.get(
         url, {"tier": "silver"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-results"
@@ -703,6 +707,7 @@ def test_editor_survives_crafted_posts(login, vendor_admin, program):
         {"t0-code": "a", "t0-name": "A", "t0-c0-threshold": "1", "t0-c0-metric": "nope"},
         {f"t{i}-code": f"t{i}" for i in range(60)},
         {"grace_days": "-1", "hysteresis_pct": "NaN", "cost_basis_window_choice": "x"},
+        {"grace_days": "9", "hysteresis_pct": "1", "t0-code": "x\x00", "t0-name": "N\x00ul"},
     ]
     for data in crafted:
         response = client.post("/programs/partners/edit/", data)
@@ -744,3 +749,30 @@ def test_publish_and_discard(login, vendor_admin, program):
     assert "Version 2 is live." in body(response)
     assert ProgramVersion.objects.get(program=program, status="published").number == 2
     assert "Revenue ≥ 1,100" in body(client.get("/programs/partners/"))
+
+
+# -- no query per row ---------------------------------------------------------------------------
+def queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_pages_make_no_query_per_row(login, vendor_admin, partner_a, partner_b, program):
+    client = login(vendor_admin)
+    run = program.runs.get()
+    paths = [
+        f"/programs/partners/runs/{run.pk}/",
+        "/programs/partners/runs/",
+        f"/programs/partners/organisations/{partner_b.pk}/",
+    ]
+    before = [queries(client, path) for path in paths]
+    for index in range(6):
+        organisation = OrganisationFactory(kind="reseller", name=f"Extra {index}")
+        sell(organisation, D(2025, 6, 1), 1000 * (index + 1))
+    services.evaluate_program(actor=vendor_admin, program=program, as_of=D(2026, 1, 31))
+    services.evaluate_program(actor=vendor_admin, program=program, as_of=D(2026, 2, 28))
+    run = program.runs.order_by("-as_of").first()
+    paths[0] = f"/programs/partners/runs/{run.pk}/"
+    after = [queries(client, path) for path in paths]
+    assert after == before
