@@ -37,6 +37,7 @@ PAIR_SEPARATORS = re.compile("[,;\uff0c\uff1b]")
 VALUE_SEPARATORS = re.compile("[:\uff1a]")
 SORTS = ("name", "-name", "overall", "-overall")
 NO_STANDING = "none"
+RESERVED_CODES = frozenset({"new"})  # /scorecards/new/ is the page that creates one
 
 
 def localised(obj: Any, field: str = "name") -> str:
@@ -204,6 +205,15 @@ class ScorecardSettingsForm(forms.Form):
             # The code names the scorecard in links and in the API: it is not edited.
             self.fields["code"].disabled = True
             self.fields["code"].required = False
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data.get("code") or ""
+        if self.template is None and code in RESERVED_CODES:
+            raise ValidationError(
+                _("'%(code)s' names a page of its own; choose another code."),
+                params={"code": code},
+            )
+        return code
 
     def data_for_service(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

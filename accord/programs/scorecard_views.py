@@ -410,6 +410,8 @@ def scorecard_score(request: HttpRequest, code: str) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
+        except ValueError as error:  # a metric definition the engine cannot evaluate
+            form.add_error(None, str(error))
         else:
             names = {s.code: localised(s) for s in template.standings.all()}
             spread = ", ".join(

@@ -169,6 +169,8 @@ def what_if(request: HttpRequest, code: str) -> HttpResponse:
             result = selectors.what_if(user, program, dates=form.dates())
         except ValidationError as error:
             form.add_error(None, error.messages)
+        except ValueError as error:  # a metric definition the engine cannot evaluate
+            form.add_error(None, str(error))
         else:
             context["result"] = comparison(result, program)
             context["dates"] = form.dates()

@@ -650,3 +650,24 @@ def test_tiers_tab_for_partners_is_their_own(
     own = client.get(f"/organisations/{with_tiers['b'].pk}/?tab=tiers")
     assert own.status_code == 200 and b"At risk" in own.content
     assert client.get(f"/organisations/{with_tiers['a'].pk}/?tab=tiers").status_code == 404
+
+
+def test_a_new_scorecard_may_not_take_the_code_of_the_new_page(
+    vendor_admin: Any, login: Callable[..., Client]
+) -> None:
+    load_demo_programs()
+    response = login(vendor_admin).post("/scorecards/new/", editor_data(code="new"))
+    assert response.status_code == 400
+    assert "names a page of its own" in response.content.decode()
+    assert not ScorecardTemplate.objects.filter(code="new").exists()
+
+
+def test_detail_query_count_does_not_grow_with_rows(
+    scored: dict[str, Any],
+    vendor_admin: Any,
+    login: Callable[..., Client],
+    django_assert_max_num_queries: Any,
+) -> None:
+    client = login(vendor_admin)
+    with django_assert_max_num_queries(25):
+        assert client.get(CARD).status_code == 200

@@ -27,7 +27,7 @@ from accord.programs.models import (
 )
 from accord.programs.scorecard_forms import last_quarter_ends
 from tests.factories import OrganisationFactory
-from tests.programs.builders import certify, sell_many
+from tests.programs.builders import certify, ladder, make_program, sell_many
 from tests.programs.test_scorecard_pages import AS_OF, build_facts, load_demo_programs
 
 D = dt.date
@@ -214,3 +214,20 @@ def test_only_those_who_may_evaluate_get_the_page(
     response = login(None).get(PAGE)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert login(partner_a_user).post(PAGE).status_code in (403, 405)
+
+
+def test_a_program_never_published_compares_against_no_tiers(
+    vendor_admin: Any, partner_a: Any, partner_b: Any, login: Callable[..., Client]
+) -> None:
+    build_facts(partner_a, partner_b)
+    program = make_program(vendor_admin, ladder(silver=100000, gold=600000), publish=False)
+    expected = selectors.what_if(vendor_admin, program, dates=["2026-06-30"])
+    response = login(vendor_admin).get(f"/programs/{program.code}/what-if/?as_of=2026-06-30")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Live (none)" in html and "Draft (v1)" in html
+    # Everyone in scope enters some tier of the draft: every one of them moves up.
+    date = expected["dates"][0]
+    assert date["up"] == date["moved"] == expected["organisations"] > 0
+    assert cells(html, "2026-06-30", "up") == [f"↑ {date['up']}"]
+    assert "No tier" in html  # the live side: nobody holds a tier
