@@ -263,7 +263,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def _version_to_show(request: HttpRequest, program: Program) -> ProgramVersion | None:
     versions = selectors.versions(request.user, program)
     wanted = request.GET.get("version", "")
-    if wanted.isdigit() and len(wanted) < 9:
+    if wanted.isascii() and wanted.isdigit() and len(wanted) < 9:
         chosen = versions.filter(number=int(wanted)).first()
         if chosen is not None:
             return chosen
@@ -422,10 +422,13 @@ def draft_edit(request: HttpRequest, code: str) -> HttpResponse:
                 state, operation, "revenue" if "revenue" in metrics else (metrics or [""])[0]
             )
         else:
+            content = program_forms.editor_content(state)
             try:
-                saved = services.save_draft(
-                    actor=user, program=program, content=program_forms.editor_content(state)
-                )
+                # Checked before anything is written, so that a refused save leaves no draft.
+                services.clean_content(content)
+                if draft is None:
+                    services.start_draft(actor=user, program=program)
+                saved = services.save_draft(actor=user, program=program, content=content)
             except ValidationError as error:
                 if hasattr(error, "error_dict"):
                     loose = program_forms.attach_errors(state, error.message_dict)

@@ -223,7 +223,7 @@ def test_staff_can_read_a_retired_or_draft_version(login, vendor_admin, program)
     assert "Tiers of version 2" in text and "Revenue ≥ 1,200" in text
     assert "Publish draft v2" in text
     # junk asks for the default
-    for junk in ("abc", "99", "-1", "1" * 30):
+    for junk in ("abc", "99", "-1", "1" * 30, "²", "\u0661"):
         assert "Tiers of version 1" in body(client.get(f"/programs/partners/?version={junk}"))
 
 
