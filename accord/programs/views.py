@@ -412,7 +412,6 @@ def draft_edit(request: HttpRequest, code: str) -> HttpResponse:
     draft = selectors.draft_version(user, program)
     live = selectors.live_version(program)
     loose: list[str] = []
-    status = 200
     metrics = list(_metric_labels(user))
     if request.method == "POST":
         state = program_forms.parse_editor(request.POST)
@@ -434,7 +433,6 @@ def draft_edit(request: HttpRequest, code: str) -> HttpResponse:
                     loose = program_forms.attach_errors(state, error.message_dict)
                 else:
                     loose = list(error.messages)
-                status = 422
             else:
                 messages.success(
                     request, _("Draft version %(number)s was saved.") % {"number": saved.number}
@@ -459,7 +457,7 @@ def draft_edit(request: HttpRequest, code: str) -> HttpResponse:
         **_editor_choices(user, state),
     }
     template = "programs/_editor_form.html" if partial else "programs/draft_edit.html"
-    return _render(request, template, context, status=status)
+    return _render(request, template, context)
 
 
 # -- runs ------------------------------------------------------------------------------

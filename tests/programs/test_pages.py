@@ -645,7 +645,7 @@ def test_editor_shows_each_error_next_to_its_input_and_keeps_what_was_typed(
         }
     )
     response = login(vendor_admin).post("/programs/partners/edit/", data)
-    assert response.status_code == 422
+    assert response.status_code == 200
     text = body(response)
     assert "Nothing was saved" in text
 
@@ -711,11 +711,10 @@ def test_editor_survives_crafted_posts(login, vendor_admin, program):
     ]
     for data in crafted:
         response = client.post("/programs/partners/edit/", data)
-        assert response.status_code in (302, 422), data
-    assert (
-        client.post("/programs/partners/edit/", {f"t{i}-code": "x" for i in range(60)}).status_code
-        == 422
-    )
+        assert response.status_code in (200, 302), data
+    many = client.post("/programs/partners/edit/", {f"t{i}-code": f"t{i}" for i in range(60)})
+    assert "At most 12 tiers." in body(many)
+    assert body(many).count('class="card tier-editor"') == 40  # what a post can make us render
 
 
 def test_editor_needs_the_permission(login, analyst, partner_a_user, program):
