@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import gc
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import reduce
 from typing import Any
@@ -27,10 +29,25 @@ from accord.programs.rules import (
     ProgramRules,
     State,
     TierRule,
-    decide,
 )
 
 ONE_DAY = dt.timedelta(days=1)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while an evaluation makes its per-organisation objects.
+
+    At 100,000 organisations every full collection walks the whole evaluation (values,
+    states, decisions, result rows) again, and it runs several times while they are made;
+    they hold no reference cycles, reference counting frees them as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def in_scope(scope: Any, organisations: QuerySet | None = None) -> QuerySet:
@@ -120,30 +137,90 @@ class Evaluation:
             key: None if value is None else str(value) for key, value in self.values_of(org).items()
         }
 
+    def stored_rows(self) -> list[dict[str, str | None]]:
+        """``stored_values`` of every organisation, in ``organisation_ids`` order: made a
+        column at a time, which at 100,000 organisations is several times faster."""
+        keys, ids = list(self.values), self.organisation_ids
+        columns = [
+            [None if value is None else str(value) for value in map(column.get, ids)]
+            for column in self.values.values()
+        ]
+        if not columns:
+            return [{} for _org in ids]
+        with collector_paused():
+            return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
     def keeps(self, tier: TierRule) -> set[int]:
         """Organisations meeting ``tier`` at the relaxed (keep) thresholds."""
         return _passing(tier, self.values, self.organisation_ids, self.rules.hysteresis)
 
     def decide(self, states: Mapping[int, State]) -> dict[int, Decision]:
-        """Each organisation's decision from its state (no state: not in the program yet)."""
-        keep_sets = {tier.code: self.keeps(tier) for tier in self.rules.tiers}
-        rules, as_of, empty = self.rules, self.as_of, State()
+        """Each organisation's decision from its state (no state: not in the program yet).
+
+        ``rules.decide`` made set-based: whether a holder keeps its tier at the relaxed
+        thresholds is membership of that tier's keep set, so no organisation's values are
+        read one by one; the states and decisions that do not depend on the date or the
+        organisation are made once and shared (they are immutable)."""
+        rules, as_of = self.rules, self.as_of
+        tiers = {tier.code: tier for tier in rules.tiers}
         ranks = {tier.code: tier.rank for tier in rules.tiers}
+        keep_sets = {tier.code: self.keeps(tier) for tier in rules.tiers}
+        grace_days = rules.grace_days
+        until = as_of + dt.timedelta(days=grace_days)
+        empty = State()
+        held_states: dict[str, State] = {}
+        shared: dict[tuple[str, str, str], Decision] = {}
+
+        def plain(outcome: str, tier: str, qualified: str) -> Decision:
+            """The decision leaving ``tier`` held with no grace period (shared)."""
+            key = (outcome, tier, qualified)
+            decision = shared.get(key)
+            if decision is None:
+                state = held_states.get(tier)
+                if state is None:
+                    state = held_states[tier] = State(tier=tier)
+                decision = shared[key] = Decision(outcome, state, qualified)
+            return decision
+
+        qualified_of = self.qualified
         decisions = {}
-        for org in self.organisation_ids:
-            state = states.get(org, empty)
-            qualified = self.qualified[org]
-            # The common case, decided without building the organisation's values.
-            if (
-                state.tier in ranks
-                and not state.in_grace
-                and (qualified == state.tier or org in keep_sets[state.tier])
-                and ranks.get(qualified, -1) <= ranks[state.tier]
-            ):
-                outcome = "unchanged" if qualified == state.tier else "held"
-                decisions[org] = Decision(outcome, state, qualified)
-                continue
-            decisions[org] = decide(rules, state, qualified, self.values_of(org), as_of)
+        with collector_paused():
+            for org in self.organisation_ids:
+                state = states.get(org, empty)
+                qualified = qualified_of[org]
+                current = tiers.get(state.tier)
+                if current is None:  # no tier yet, or one this version no longer has
+                    outcome = "entered" if qualified else "demoted" if state.tier else "unchanged"
+                    decisions[org] = plain(outcome, qualified, qualified)
+                    continue
+                qualified_rank = ranks.get(qualified, -1)
+                if qualified_rank > current.rank:
+                    decisions[org] = plain("promoted", qualified, qualified)
+                    continue
+                in_grace = state.grace_until is not None
+                if qualified_rank == current.rank or org in keep_sets[current.code]:
+                    if in_grace:
+                        outcome = "grace_withdrawn"
+                    else:
+                        outcome = "unchanged" if qualified_rank == current.rank else "held"
+                    decisions[org] = plain(outcome, current.code, qualified)
+                elif grace_days <= 0 or (in_grace and as_of >= state.grace_until):
+                    decisions[org] = plain("demoted", qualified, qualified)
+                elif in_grace:
+                    decisions[org] = Decision(
+                        "grace_continues", replace(state, grace_target=qualified), qualified
+                    )
+                else:
+                    decisions[org] = Decision(
+                        "grace_opened",
+                        State(
+                            tier=current.code,
+                            grace_target=qualified,
+                            grace_started=as_of,
+                            grace_until=until,
+                        ),
+                        qualified,
+                    )
         return decisions
 
     def cost(self, tiers: Mapping[int, str]) -> Decimal:
@@ -200,12 +277,15 @@ def evaluate(rules: ProgramRules, *, as_of: dt.date, organisations: QuerySet) ->
         for definition in table.metrics:
             column = table.column(definition.code)
             known = column.values
-            default = column.default
-            values[f"{definition.code}@{window}"] = (
-                known
-                if default is None and len(known) == len(ids)
-                else {org: known.get(org, default) for org in ids}
-            )
+            if len(known) == len(ids) and column.default is None:
+                values[f"{definition.code}@{window}"] = known
+                continue
+            # Every organisation: the default where the engine found no data.
+            full = dict.fromkeys(ids, column.default)
+            full.update(known)
+            if len(full) != len(ids):  # never from the engine: values outside the set
+                full = {org: full[org] for org in ids}
+            values[f"{definition.code}@{window}"] = full
     if ids is None:
         ids = list(organisations.values_list("pk", flat=True))
     qualified = dict.fromkeys(ids, "")

@@ -25,6 +25,7 @@ from accord.core.services import (
 from accord.metrics.engine import KpiInputError, parse_period_kind
 from accord.metrics.models import MetricDefinition
 from accord.partners.models import Organisation
+from accord.programs.bulk import insert_rows, update_rows
 from accord.programs.evaluation import (
     evaluate,
     in_scope,
@@ -47,6 +48,16 @@ from accord.programs.rules import State
 from accord.programs.warnings import early_warnings
 
 BATCH_SIZE = 2000
+RESULT_FIELDS = (
+    "organisation",
+    "previous_tier",
+    "qualified_tier",
+    "resulting_tier",
+    "effective_tier",
+    "outcome",
+    "values",
+    "grace_until",
+)
 PROGRAM_FIELDS = frozenset(
     {
         "code",
@@ -582,11 +593,14 @@ def evaluate_program(
     results = []
     distribution: dict[str, int] = {}
     outcomes: dict[str, int] = {}
-    for org in evaluation.organisation_ids:
+    no_membership = (None, None)
+    stored = evaluation.stored_rows()
+    for org, values in zip(evaluation.organisation_ids, stored, strict=True):
         decision = decisions[org]
         previous = states.get(org)
-        membership = known.get(org, (None, None))[0]
-        effective = decision.state.tier
+        membership = known.get(org, no_membership)[0]
+        state = decision.state
+        effective = state.tier
         outcome = decision.outcome
         if (
             membership is not None
@@ -598,22 +612,20 @@ def evaluate_program(
         distribution[effective] = distribution.get(effective, 0) + 1
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         results.append(
-            EvaluationResult(
-                run=run,
-                organisation_id=org,
-                previous_tier=previous.tier if previous else "",
-                qualified_tier=decision.qualified,
-                resulting_tier=decision.state.tier,
-                effective_tier=effective,
-                outcome=outcome,
-                values=evaluation.stored_values(org),
-                grace_until=decision.state.grace_until,
+            (
+                org,
+                previous.tier if previous else "",
+                decision.qualified,
+                state.tier,
+                effective,
+                outcome,
+                values,
+                state.grace_until,
             )
         )
-        if len(results) >= BATCH_SIZE:
-            EvaluationResult.objects.bulk_create(results)
-            results = []
-    EvaluationResult.objects.bulk_create(results)
+    # One statement whatever the number of organisations (bulk_create would need one per
+    # 99 rows on SQLite).
+    insert_rows(EvaluationResult, RESULT_FIELDS, results, constants={"run": run.pk})
     summary: dict[str, Any] = {
         "distribution": distribution,
         "outcomes": outcomes,
@@ -650,13 +662,16 @@ def _apply(
     decisions: Mapping[int, Any],
     known: Mapping[int, tuple[Membership, State]],
 ) -> int:
-    """Write the decisions into memberships and the tier history; returns the changes."""
+    """Write the decisions into memberships and the tier history; returns the changes.
+    One statement per table, whatever the number of organisations."""
     as_of = run.as_of
     creates, updates, history = [], [], []
-    by = actor if getattr(actor, "pk", None) else None
+    by = actor.pk if getattr(actor, "pk", None) else None
+    ended = TierChange.Kind.OVERRIDE_ENDED
+    no_membership = (None, State())
     for org, decision in decisions.items():
         state = decision.state
-        membership, previous = known.get(org, (None, State()))
+        membership, previous = known.get(org, no_membership)
         ended_override = (
             membership is not None
             and membership.override_until is not None
@@ -665,15 +680,7 @@ def _apply(
         if membership is None:
             if not state.tier:
                 continue
-            creates.append(
-                Membership(
-                    program=program,
-                    organisation_id=org,
-                    tier_code=state.tier,
-                    since=as_of,
-                    last_evaluated=as_of,
-                )
-            )
+            creates.append((org, state.tier, as_of, as_of))
         else:
             if previous != state or ended_override or membership.last_evaluated != as_of:
                 if previous.tier != state.tier:
@@ -685,41 +692,43 @@ def _apply(
                 membership.last_evaluated = as_of
                 if ended_override:
                     history.append(
-                        TierChange(
-                            program=program,
-                            organisation_id=org,
-                            kind=TierChange.Kind.OVERRIDE_ENDED,
-                            from_tier=membership.override_tier,
-                            to_tier=state.tier,
-                            effective=as_of,
-                            run=run,
-                            reason=membership.override_reason,
-                            created_by=by,
+                        (
+                            org,
+                            ended,
+                            membership.override_tier,
+                            state.tier,
+                            membership.override_reason,
                         )
                     )
                     membership.override_tier = ""
                     membership.override_reason = ""
                     membership.override_until = None
-                updates.append(membership)
+                updates.append(
+                    (
+                        membership.pk,
+                        membership.tier_code,
+                        membership.since,
+                        membership.grace_target,
+                        membership.grace_started,
+                        membership.grace_until,
+                        membership.last_evaluated,
+                        membership.override_tier,
+                        membership.override_reason,
+                        membership.override_until,
+                    )
+                )
         kind = _change_kind(decision.outcome, previous.tier, state.tier)
         if kind:
-            history.append(
-                TierChange(
-                    program=program,
-                    organisation_id=org,
-                    kind=kind,
-                    from_tier=previous.tier,
-                    to_tier=state.tier,
-                    effective=as_of,
-                    run=run,
-                    reason=decision.outcome,
-                    created_by=by,
-                )
-            )
-    Membership.objects.bulk_create(creates, batch_size=BATCH_SIZE)
-    Membership.objects.bulk_update(
-        updates,
-        [
+            history.append((org, kind, previous.tier, state.tier, decision.outcome))
+    insert_rows(
+        Membership,
+        ("organisation", "tier_code", "since", "last_evaluated"),
+        creates,
+        constants={"program": program.pk},
+    )
+    update_rows(
+        Membership,
+        (
             "tier_code",
             "since",
             "grace_target",
@@ -729,11 +738,22 @@ def _apply(
             "override_tier",
             "override_reason",
             "override_until",
-        ],
-        batch_size=BATCH_SIZE,
+        ),
+        updates,
     )
-    TierChange.objects.bulk_create(history, batch_size=BATCH_SIZE)
-    return sum(1 for change in history if change.kind != TierChange.Kind.OVERRIDE_ENDED)
+    insert_rows(
+        TierChange,
+        ("organisation", "kind", "from_tier", "to_tier", "reason"),
+        history,
+        constants={
+            "program": program.pk,
+            "effective": as_of,
+            "run": run.pk,
+            "created_by": by,
+            "created_at": timezone.now(),
+        },
+    )
+    return sum(1 for change in history if change[1] != ended)
 
 
 # -- overrides ------------------------------------------------------------------------
