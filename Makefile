@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Two workers (the machines have two cores); XDIST= runs the suite in one process.
 XDIST ?= -n 2
 
-.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi clean
+.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi bench-tiers clean
 
 help:
 	@echo "make demo           load the demo network and serve it on http://127.0.0.1:8000"
@@ -23,6 +23,7 @@ help:
 	@echo "make openapi        regenerate docs/openapi.json"
 	@echo "make bench          run the benchmarks (they print ratios)"
 	@echo "make bench-kpi      the KPI benchmark (100k organisations, 10M lines) on SQLite and PostgreSQL"
+	@echo "make bench-tiers    tier evaluation vs its KPIs (100k organisations, 10M lines), both databases"
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 .venv: $(STAMP)
@@ -67,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/demo_load.py
 	$(BIN)/python bench/restrict.py
 	$(BIN)/python bench/kpi.py
+	$(BIN)/python bench/tiers.py --organisations 10000 --lines 1000000
 
 # The KPI benchmark at its full size on both databases (SQLite scratch file, then PostgreSQL).
 bench-kpi: $(STAMP)
@@ -74,6 +76,19 @@ bench-kpi: $(STAMP)
 	psql "$(dir $(PG_URL))postgres" -qc "DROP DATABASE IF EXISTS accord_bench_kpi" \
 		-c "CREATE DATABASE accord_bench_kpi"
 	ACCORD_DATABASE_URL=$(dir $(PG_URL))accord_bench_kpi $(BIN)/python bench/kpi.py $(BENCH_ARGS)
+
+# Tier evaluation against its KPIs at the same size, on both databases. BENCH_ARGS=--keep
+# reuses a loaded network: the SQLite one bench-kpi --keep left under ./var/bench/, and the
+# PostgreSQL database accord_bench_tiers (made afresh without --keep).
+BENCH_TIERS_DB := $(dir $(PG_URL))accord_bench_tiers
+bench-tiers: $(STAMP)
+	$(BIN)/python bench/tiers.py $(BENCH_ARGS)
+	$(if $(filter --keep,$(BENCH_ARGS)),,psql "$(dir $(PG_URL))postgres" -qc \
+		"DROP DATABASE IF EXISTS accord_bench_tiers")
+	psql "$(dir $(PG_URL))postgres" -qtAc \
+		"SELECT 1 FROM pg_database WHERE datname = 'accord_bench_tiers'" | grep -q 1 \
+		|| psql "$(dir $(PG_URL))postgres" -qc "CREATE DATABASE accord_bench_tiers"
+	ACCORD_DATABASE_URL=$(BENCH_TIERS_DB) $(BIN)/python bench/tiers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* test-results
