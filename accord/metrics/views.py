@@ -10,14 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import plotly
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
@@ -28,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accord.channel.money import base_currency
+from accord.core.charts import PLOTLY_JS, chart_context, with_chart_csp
 from accord.core.errors import PermissionDenied
 from accord.core.exports import table_response
 from accord.metrics import engine, selectors
@@ -301,8 +298,7 @@ def organisation_kpis(request: HttpRequest, pk: int) -> HttpResponse:
         "organisation": organisation,
         "form": form,
         "invalid": form.is_bound and not form.is_valid(),
-        "plotly_version": plotly_version(),
-        "plotly_style_ids": plotly_style_ids(),
+        **chart_context(),
     }
     table = None
     if not context["invalid"] and metrics:
@@ -371,26 +367,7 @@ def organisation_kpis(request: HttpRequest, pk: int) -> HttpResponse:
             }
         )
     response = render(request, "metrics/organisation_kpis.html", context)
-    response["Content-Security-Policy"] = plotly_csp()
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
-# Plotly creates empty <style> elements and fills them through the CSSOM (insertRule),
-# which the CSP does not govern. An empty inline style's hash is therefore the narrowest
-# allowance that lets it style its hover labels and mode bar: any <style> with content
-# stays blocked, and script-src is untouched (still 'self' only).
-EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-
-
-def plotly_csp() -> str:
-    """The site's CSP with ``style-src`` also allowing Plotly's empty style elements."""
-    return settings.ACCORD_CSP.replace(
-        "style-src 'self'", f"style-src 'self' {EMPTY_STYLE_HASH}", 1
-    )
-
-
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    return with_chart_csp(response)
 
 
 @functools.cache
@@ -400,23 +377,6 @@ def _plotly_etag() -> str:
         for chunk in iter(lambda: source.read(1 << 20), b""):
             digest.update(chunk)
     return f'"{digest.hexdigest()[:32]}"'
-
-
-# plotly.js bundles MapLibre, which at load time appends a <style> with its CSS unless an
-# element with that style's id already exists. Charts here draw no maps, so the page renders
-# an empty placeholder with that id instead of letting the CSP block (and report) the style.
-INJECTED_STYLE = re.compile(
-    r'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'
-)
-
-
-@functools.cache
-def plotly_style_ids() -> tuple[str, ...]:
-    return tuple(INJECTED_STYLE.findall(PLOTLY_JS.read_text(encoding="utf-8")))
-
-
-def plotly_version() -> str:
-    return plotly.__version__
 
 
 @require_GET

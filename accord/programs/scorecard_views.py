@@ -9,15 +9,10 @@ shown on the form it is about, never as an error page.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
-import plotly
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -31,6 +26,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accord.core.charts import chart_context, with_chart_csp
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.metrics import selectors as metric_selectors
 from accord.partners import selectors as partner_selectors
@@ -56,39 +52,6 @@ MONEY_UNITS = {"currency", "money"}
 COUNT_UNITS = {"count", "people", "orders", "products", "customers"}
 # Standings from the lowest band to the highest: red for the worst, green for the best.
 PALETTE = ("#c0392b", "#e07b39", "#d4a017", "#7dab3c", "#1e7d4f", "#2457c5")
-
-
-# -- Plotly under the strict CSP (as the KPI pages do it) ----------------------------------
-# Plotly creates empty <style> elements and fills them through the CSSOM; the hash of an
-# empty style is the narrowest allowance for that (any <style> with content stays blocked).
-EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-# plotly.js appends MapLibre's <style> unless an element with its id exists: the page
-# renders empty placeholders with those ids (no maps are drawn here).
-INJECTED_STYLE = re.compile(
-    r'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'
-)
-
-
-def plotly_csp() -> str:
-    return settings.ACCORD_CSP.replace(
-        "style-src 'self'", f"style-src 'self' {EMPTY_STYLE_HASH}", 1
-    )
-
-
-@functools.cache
-def plotly_style_ids() -> tuple[str, ...]:
-    return tuple(INJECTED_STYLE.findall(PLOTLY_JS.read_text(encoding="utf-8")))
-
-
-def chart_context() -> dict[str, Any]:
-    return {"plotly_version": plotly.__version__, "plotly_style_ids": plotly_style_ids()}
-
-
-def with_chart_csp(response: HttpResponse) -> HttpResponse:
-    response["Content-Security-Policy"] = plotly_csp()
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
 
 
 # -- small helpers -----------------------------------------------------------------------

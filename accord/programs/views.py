@@ -8,16 +8,11 @@ Thin views: reads through ``selectors`` (every row via ``restrict()``), writes t
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
-import plotly
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -32,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.channel.money import base_currency
+from accord.core.charts import chart_context, with_chart_csp
 from accord.core.errors import Http404, PermissionDenied, ValidationError
 from accord.core.exports import table_response
 from accord.core.forms import add_service_errors
@@ -136,33 +132,6 @@ def _combine_text(combine: str, at_least: int | None, count: int) -> str:
             "count": count,
         }
     return _("all criteria")
-
-
-# -- Plotly under the strict CSP ------------------------------------------------------
-# The same allowances as the KPI charts (accord.metrics.views, which an app may not import):
-# Plotly fills empty <style> elements through the CSSOM, and its bundled MapLibre skips
-# injecting its style when an element with that style's id exists.
-EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-INJECTED_STYLE = re.compile(
-    r'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'
-)
-
-
-@functools.cache
-def _plotly_style_ids() -> tuple[str, ...]:
-    return tuple(INJECTED_STYLE.findall(PLOTLY_JS.read_text(encoding="utf-8")))
-
-
-def _plotly_context() -> dict[str, Any]:
-    return {"plotly_version": plotly.__version__, "plotly_style_ids": _plotly_style_ids()}
-
-
-def _with_chart_csp(response: HttpResponse) -> HttpResponse:
-    response["Content-Security-Policy"] = settings.ACCORD_CSP.replace(
-        "style-src 'self'", f"style-src 'self' {EMPTY_STYLE_HASH}", 1
-    )
-    return response
 
 
 # -- reading a program --------------------------------------------------------------
@@ -298,7 +267,7 @@ def _detail_context(
         "can_edit": user.has_perm(EDIT_PERMISSION),
         "can_publish": user.has_perm(PUBLISH_PERMISSION),
         "can_see_runs": user.has_perm(RUNS_PERMISSION),
-        **_plotly_context(),
+        **chart_context(),
     }
     if context["can_see_runs"]:
         run = selectors.latest_applied_run(program)
@@ -317,7 +286,7 @@ def _detail_context(
 def program_detail(request: HttpRequest, code: str) -> HttpResponse:
     program = selectors.get_program(request.user, code)
     context = _detail_context(request, program)
-    return _with_chart_csp(_render(request, "programs/program_detail.html", context))
+    return with_chart_csp(_render(request, "programs/program_detail.html", context))
 
 
 @login_required
@@ -351,7 +320,7 @@ def program_evaluate(request: HttpRequest, code: str) -> HttpResponse:
             )
             return redirect("programs:run_detail", code=program.code, pk=run.pk)
     context = _detail_context(request, program, evaluate_form=form)
-    return _with_chart_csp(_render(request, "programs/program_detail.html", context))
+    return with_chart_csp(_render(request, "programs/program_detail.html", context))
 
 
 def _detail_url(program: Program) -> str:
@@ -609,14 +578,14 @@ def run_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         "warning_count": warnings.count(),
         "warning_limit": WARNING_LIMIT,
         "chart_data": _chart_data(summary),
-        **_plotly_context(),
+        **chart_context(),
     }
     template = (
         "programs/_results.html"
         if _wants_partial(request, "run-results")
         else "programs/run_detail.html"
     )
-    return _with_chart_csp(_render(request, template, context))
+    return with_chart_csp(_render(request, template, context))
 
 
 @login_required
@@ -962,7 +931,7 @@ def _organisation_context(
         "chart_data": _timeline_chart(user, program, organisation),
         "can_override": user.has_perm(OVERRIDE_PERMISSION) and live is not None,
         "can_see_runs": user.has_perm(RUNS_PERMISSION),
-        **_plotly_context(),
+        **chart_context(),
     }
     if context["can_override"]:
         choices = [(tier.code, labels[tier.code]) for tier in live.tiers.order_by("-rank")]
@@ -979,7 +948,7 @@ def _get_organisation(request: HttpRequest, pk: int) -> Organisation:
 
 
 def _organisation_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    return _with_chart_csp(_render(request, "programs/organisation.html", context))
+    return with_chart_csp(_render(request, "programs/organisation.html", context))
 
 
 @login_required

@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accord.channel.money import base_currency
+from accord.core.charts import chart_context, with_chart_csp
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.programs import selectors
 from accord.programs.models import Program
 from accord.programs.scorecard_forms import WhatIfForm, localised
-from accord.programs.scorecard_views import chart_context, number, url_or_path, with_chart_csp
+from accord.programs.scorecard_views import number, url_or_path
 
 EVALUATE = "programs.evaluate_program"
 NO_TIER = ""
