@@ -29,6 +29,7 @@ from accord.programs.models import (
     Warning,
 )
 from accord.programs.services import evaluate_program
+from accord.programs.tasks import run_due
 from tests.programs.builders import (
     D,
     criterion,
@@ -769,3 +770,45 @@ def test_an_as_of_the_engine_refuses_is_a_validation_error(vendor_admin: Any) ->
         evaluate_program(actor=vendor_admin, program=program, as_of=D(1800, 1, 1), apply=False)
     assert list(raised.value.message_dict) == ["as_of"]
     assert not EvaluationRun.objects.exists()
+
+
+# -- the scheduled job -----------------------------------------------------------------------
+def test_run_due_evaluates_what_is_due_and_reports_what_cannot_be(vendor_admin: Any) -> None:
+    org = partners(1)[0]
+    sell(org, D(2026, 3, 1), 1500)
+    due = make_program(
+        vendor_admin, code="due", schedule_enabled=True, next_evaluation=D(2026, 3, 31)
+    )
+    later = make_program(
+        vendor_admin, code="later", schedule_enabled=True, next_evaluation=D(2026, 4, 1)
+    )
+    drafty = make_program(
+        vendor_admin,
+        code="drafty",
+        publish=False,
+        schedule_enabled=True,
+        next_evaluation=D(2026, 3, 1),
+    )
+    done = run_due(D(2026, 3, 31))
+    run = EvaluationRun.objects.get(program=due)
+    assert done == [
+        {
+            "program": "drafty",
+            "as_of": "2026-03-01",
+            "error": ["The program has no published version to evaluate."],
+        },
+        {"program": "due", "as_of": "2026-03-31", "run": run.pk},
+    ]
+    assert (run.as_of, run.applied, run.trigger, run.created_by) == (
+        D(2026, 3, 31),
+        True,
+        "schedule",
+        None,
+    )
+    assert membership(due, org).tier_code == "silver"
+    due.refresh_from_db()
+    assert due.next_evaluation == D(2026, 6, 30)  # one quarter on
+    assert not EvaluationRun.objects.filter(program__in=[later, drafty]).exists()
+    drafty.refresh_from_db()
+    assert drafty.next_evaluation == D(2026, 3, 1)  # retried tomorrow
+    assert run_due(D(2026, 3, 31))[1:] == []  # nothing due twice
