@@ -300,9 +300,12 @@ def evaluate(rules: ProgramRules, *, as_of: dt.date, organisations: QuerySet) ->
 
 def next_evaluation(program: Program, as_of: dt.date) -> dt.date:
     """When the program is evaluated next after ``as_of``: one cadence later, on the same
-    day of the month (the month's last day when it is shorter)."""
+    day of the month (the month's last day when it is shorter), and at a month's end when
+    ``as_of`` is one, so quarter-end evaluations stay on quarter ends (09-30 → 12-31)."""
     first = add_months(as_of.replace(day=1), 3 if program.cadence == "quarter" else 1)
     last_day = calendar.monthrange(first.year, first.month)[1]
+    if as_of.day == calendar.monthrange(as_of.year, as_of.month)[1]:
+        return first.replace(day=last_day)
     return first.replace(day=min(as_of.day, last_day))
 
 

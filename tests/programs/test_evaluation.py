@@ -210,6 +210,10 @@ def test_a_new_version_of_the_cost_basis_metric_does_not_break_evaluation(
     ("cadence", "as_of", "expected"),
     [
         ("quarter", D(2026, 3, 31), D(2026, 6, 30)),
+        ("quarter", D(2026, 9, 30), D(2026, 12, 31)),  # quarter ends stay quarter ends
+        ("quarter", D(2026, 11, 30), D(2027, 2, 28)),
+        ("month", D(2026, 2, 28), D(2026, 3, 31)),
+        ("month", D(2026, 2, 27), D(2026, 3, 27)),
         ("quarter", D(2025, 11, 30), D(2026, 2, 28)),  # a shorter month: its last day
         ("quarter", D(2026, 1, 15), D(2026, 4, 15)),
         ("month", D(2026, 1, 31), D(2026, 2, 28)),

@@ -46,12 +46,12 @@ def _gold_in_grace(actor: Any, grace_days: int, manager: Any = None) -> tuple[Pr
     return program, org
 
 
-@pytest.mark.parametrize(("grace_days", "warned"), [(90, True), (91, True), (92, False)])
+@pytest.mark.parametrize(("grace_days", "warned"), [(91, True), (92, True), (93, False)])
 def test_a_grace_period_ending_by_the_next_evaluation_warns(
     vendor_admin: Any, grace_days: int, warned: bool
 ) -> None:
-    """The next evaluation after 2026-04-30 is 2026-07-30; a grace period ending on or
-    before it means demotion there, one ending a day later does not."""
+    """The next evaluation after 2026-04-30 (a month's end) is 2026-07-31; a grace period
+    ending on or before it means demotion there, one ending a day later does not."""
     program, org = _gold_in_grace(vendor_admin, grace_days)
     run = apply(vendor_admin, program, D(2026, 4, 30))
     until = D(2026, 4, 30) + dt.timedelta(days=grace_days)
@@ -62,7 +62,7 @@ def test_a_grace_period_ending_by_the_next_evaluation_warns(
     assert [w.kind for w in found] == ["grace"]
     warning = found[0]
     assert warning.tier_code == "gold"
-    assert warning.next_evaluation == D(2026, 7, 30)
+    assert warning.next_evaluation == D(2026, 7, 31)
     assert warning.details == {"grace_until": until.isoformat(), "target": "silver"}
     assert until.isoformat() in warning.message and "silver" in warning.message
     assert run.summary["warnings"] == 1
