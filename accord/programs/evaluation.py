@@ -95,7 +95,7 @@ def load_rules(version: ProgramVersion) -> ProgramRules:
         )
     basis = CriterionRule(
         metric=version.cost_basis_metric,
-        spec=version.cost_basis_metric,
+        spec=_basis_spec(version, tiers),
         comparator="gte",
         threshold=Decimal(0),
         window=version.cost_basis_window,
@@ -106,6 +106,26 @@ def load_rules(version: ProgramVersion) -> ProgramRules:
         hysteresis=version.hysteresis_pct / HUNDRED,
         cost_basis=basis,
     )
+
+
+def _basis_spec(version: ProgramVersion, tiers: list[TierRule]) -> str:
+    """The cost basis metric as the engine computes it: the version a criterion pins when one
+    uses the same metric (one engine pass names each metric once), else the version that was
+    current when this version was published (so a past run's cost stays reproducible)."""
+    code = version.cost_basis_metric
+    for tier in tiers:
+        for criterion in tier.criteria:
+            if criterion.metric == code:
+                return criterion.spec
+    if version.published_at is None:
+        return code
+    pinned = (
+        MetricDefinition.objects.filter(code=code, created_at__lte=version.published_at)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return f"{code}@{pinned}" if pinned else code
 
 
 def pin_metric_versions(version: ProgramVersion) -> None:

@@ -182,15 +182,6 @@ def test_metric_versions_are_pinned_at_publish(vendor_admin: Any) -> None:
     assert newer.qualified_tier == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "evaluation.load_rules never pins the cost-basis metric: its spec stays the bare "
-        "code, so after a new revenue version the engine is asked for revenue@1 (criteria) "
-        "and revenue (current = v2) in the same trailing_12 pass and refuses: 'Name metric "
-        "revenue once'. Every evaluation of a program with revenue criteria then fails."
-    ),
-)
 def test_a_new_version_of_the_cost_basis_metric_does_not_break_evaluation(
     vendor_admin: Any,
 ) -> None:
