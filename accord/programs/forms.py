@@ -13,7 +13,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accord.programs.models import Comparator, Outcome, Tier
+from accord.core.forms import TagsField
+from accord.partners.models import Organisation
+from accord.programs.models import Cadence, Comparator, Outcome, Tier
 
 MIN_DATE = dt.date(1990, 1, 1)
 MAX_DATE = dt.date(2999, 12, 31)
@@ -437,3 +439,56 @@ def has_errors(state: Mapping[str, Any]) -> bool:
         tier["errors"] or any(item["errors"] for item in tier["criteria"])
         for tier in state["tiers"]
     )
+
+
+class ProgramSettingsForm(forms.Form):
+    """A program's name, scope and schedule (its rules live in versions); with ``code`` when
+    the program is new."""
+
+    code = forms.SlugField(label=_("Code"), max_length=60)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    name_zh = forms.CharField(label=_("Chinese name"), max_length=120, required=False)
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=4000, widget=forms.Textarea
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("Organisation kinds"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every kind."),
+    )
+    regions = TagsField(
+        label=_("Regions"),
+        help_text=_("Country codes or province / state names, separated by commas; empty: all."),
+    )
+    tags = TagsField(label=_("Tags"), help_text=_("Organisation tags; empty: any."))
+    cadence = forms.ChoiceField(label=_("Evaluation cadence"), choices=Cadence.choices)
+    schedule_enabled = forms.BooleanField(
+        label=_("Evaluate and apply on schedule (the background worker)"), required=False
+    )
+    next_evaluation = forms.DateField(
+        label=_("Next scheduled evaluation"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: one cadence from today."),
+    )
+
+    def __init__(self, *args: Any, new: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["kinds"].choices = [
+            (value, label)
+            for value, label in Organisation.Kind.choices
+            if value != Organisation.Kind.VENDOR
+        ]
+        if not new:
+            del self.fields["code"]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        if code == "new":
+            raise forms.ValidationError(_("This code is reserved; choose another."))
+        return code
+
+    def clean_next_evaluation(self) -> dt.date | None:
+        return _check_date(self.cleaned_data.get("next_evaluation"))

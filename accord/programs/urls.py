@@ -8,6 +8,8 @@ from accord.programs import views, whatif_views
 app_name = "programs"
 urlpatterns = [
     path("", views.program_list, name="program_list"),
+    path("new/", views.program_create, name="program_create"),
+    path("<slug:code>/settings/", views.program_settings, name="program_settings"),
     path("<slug:code>/", views.program_detail, name="program_detail"),
     path("<slug:code>/evaluate/", views.program_evaluate, name="program_evaluate"),
     path("<slug:code>/edit/", views.draft_edit, name="draft_edit"),

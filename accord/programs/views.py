@@ -39,6 +39,7 @@ from accord.programs.forms import (
     EndOverrideForm,
     EvaluateForm,
     OverrideForm,
+    ProgramSettingsForm,
     ResultFilterForm,
     RunFilterForm,
 )
@@ -1023,3 +1024,67 @@ def override_end(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 return redirect(_organisation_url(program, organisation))
     context = _organisation_context(request, program, organisation, end_form=form)
     return _organisation_page(request, context)
+
+
+# -- program settings ---------------------------------------------------------------
+SETTINGS_FIELDS = (
+    "name",
+    "name_zh",
+    "description",
+    "kinds",
+    "regions",
+    "tags",
+    "cadence",
+    "schedule_enabled",
+    "next_evaluation",
+)
+
+
+@login_required
+def program_create(request: HttpRequest) -> HttpResponse:
+    """A new program (name, scope, schedule); its tiers are then written in the draft editor."""
+    _require_perm(request, "programs.add_program")
+    form = ProgramSettingsForm(request.POST or None, new=True)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in ("code", *SETTINGS_FIELDS)}
+        if data["schedule_enabled"] and not data["next_evaluation"]:
+            data.pop("next_evaluation")
+        try:
+            program = services.create_program(actor=request.user, data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Program created: now give it its tiers."))
+            return redirect("programs:draft_edit", code=program.code)
+    return render(
+        request,
+        "programs/program_settings.html",
+        {"form": form, "program": None, "nav": "programs"},
+    )
+
+
+@login_required
+def program_settings(request: HttpRequest, code: str) -> HttpResponse:
+    """Change a program's name, scope, cadence and schedule (audited)."""
+    program = selectors.get_program(request.user, code)
+    _require_perm(request, EDIT_PERMISSION)
+    initial = {name: getattr(program, name) for name in SETTINGS_FIELDS}
+    form = ProgramSettingsForm(request.POST or None, initial=initial, new=False)
+    if request.method == "POST" and form.is_valid():
+        data = {
+            name: form.cleaned_data[name]
+            for name in SETTINGS_FIELDS
+            if form.cleaned_data[name] != initial[name]
+        }
+        try:
+            services.update_program(actor=request.user, program=program, data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Program settings saved."))
+            return redirect("programs:program_detail", code=program.code)
+    return render(
+        request,
+        "programs/program_settings.html",
+        {"form": form, "program": program, "nav": "programs"},
+    )
