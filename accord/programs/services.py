@@ -551,7 +551,9 @@ def evaluate_program(
     account managers. Applying is refused for an ``as_of`` before the last applied one
     (history is re-run without applying). Re-running the same ``as_of`` decides the same.
     """
-    ensure_permitted(actor, "evaluate" if apply else "view", program)
+    # A preview is stored too (a run over the whole network): it needs the same right as
+    # applying, as every page, API call and command that offers it already asks.
+    ensure_permitted(actor, "evaluate", program)
     program = Program.objects.select_for_update().get(pk=program.pk)
     version = version or live_version(program)
     if version is None:

@@ -812,3 +812,14 @@ def test_run_due_evaluates_what_is_due_and_reports_what_cannot_be(vendor_admin: 
     drafty.refresh_from_db()
     assert drafty.next_evaluation == D(2026, 3, 1)  # retried tomorrow
     assert run_due(D(2026, 3, 31))[1:] == []  # nothing due twice
+
+
+def test_previews_need_the_right_to_evaluate(
+    vendor_admin: Any, analyst: Any, partner_a_user: Any
+) -> None:
+    """A preview stores a run over the whole network: viewers of the program may not."""
+    program = make_program(vendor_admin)
+    for user in (analyst, partner_a_user):
+        with pytest.raises(PermissionDenied):
+            evaluate_program(actor=user, program=program, as_of=D(2026, 3, 31), apply=False)
+    assert not EvaluationRun.objects.exists()
