@@ -203,3 +203,53 @@ def test_numbers_and_dates_follow_the_locale(chinese, login, vendor_admin, partn
     english_body = login(vendor_admin).get(f"/agreements/{agreement.pk}/").content.decode()
     assert "March 1, 2026" in english_body
     assert "1,234,567.5" in english_body
+
+
+@pytest.mark.django_db
+def test_scorecard_reasons_use_the_names_of_the_active_language(vendor_admin) -> None:
+    """Why an action is warned or blocked names the scorecard and the standing in Chinese
+    when the page is in Chinese (their name_zh), in English otherwise."""
+    from django.utils import translation
+
+    from accord.programs import gates
+    from accord.programs.scorecards import consequence, save_scorecard, score_scorecard
+    from tests.programs.builders import D, partners, sell
+
+    template = save_scorecard(
+        actor=vendor_admin,
+        data={"code": "card", "name": "Partner card", "name_zh": "伙伴记分卡", "period": "quarter"},
+        content={
+            "criteria": [
+                {
+                    "metric": "revenue",
+                    "weight": 100,
+                    "rule": "linear",
+                    "points": [[0, 0], [1000, 100]],
+                }
+            ],
+            "standings": [
+                {
+                    "code": "at-risk",
+                    "name": "At risk",
+                    "name_zh": "有风险",
+                    "min_score": 0,
+                    "max_score": 100,
+                    "deal_registration": "block",
+                }
+            ],
+        },
+    )
+    (org,) = partners(1)
+    sell(org, D(2026, 2, 1), 100)
+    score_scorecard(actor=vendor_admin, template=template, as_of=D(2026, 3, 31))
+    with translation.override("zh-hans"):
+        (reason,) = consequence(org, "deal_registration").reasons
+        blocked = gates.blocked("deal_registration")[org.pk].reason
+    for text in (reason, blocked):
+        assert text.startswith("伙伴记分卡")
+        assert "评级 有风险" in text and "综合得分 10.00" in text
+        assert "Partner card" not in text and "At risk" not in text
+    with translation.override("en"):
+        assert consequence(org, "deal_registration").reasons == (
+            "Partner card: standing At risk (overall score 10.00, 2026-01-01)",
+        )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accord.core.gates import Block, Verdict
 from accord.partners.models import Organisation
 from accord.programs.models import Consequence, Score, ScorecardTemplate
-from accord.programs.scorecards import consequence
+from accord.programs.scorecards import consequence, localised_name
 
 
 def check(action: str, organisation_id: int) -> Verdict:
@@ -26,7 +26,7 @@ def blocked(action: str) -> dict[int, Block]:
     found: dict[int, Block] = {}
     for template in ScorecardTemplate.objects.filter(is_active=True):
         codes = {
-            standing.code: standing.name
+            standing.code: localised_name(standing)
             for standing in template.standings.all()
             if getattr(standing, action) == Consequence.BLOCK
         }
@@ -50,7 +50,7 @@ def blocked(action: str) -> dict[int, Block]:
                     "since %(since)s."
                 )
                 % {
-                    "scorecard": template.name,
+                    "scorecard": localised_name(template),
                     "standing": codes[standing],
                     "score": overall,
                     "since": as_of.isoformat(),

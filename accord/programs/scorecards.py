@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accord.core.errors import Conflict, ValidationError
@@ -359,6 +360,13 @@ def current_standings(
     return found
 
 
+def localised_name(obj: ScorecardTemplate | Standing) -> str:
+    """The Chinese name when the active language is Chinese and there is one, else the name."""
+    if (get_language() or "").lower().startswith("zh") and obj.name_zh:
+        return obj.name_zh
+    return obj.name
+
+
 def consequence(organisation: Organisation, action: str) -> Verdict:
     """The strictest consequence for ``action`` (deal_registration, mdf_requests, orders)
     across the organisation's current standings. Deal registration, MDF and order services
@@ -375,8 +383,8 @@ def consequence(organisation: Organisation, action: str) -> Verdict:
         reasons.append(
             _("%(scorecard)s: standing %(standing)s (overall score %(score)s, %(period)s)")
             % {
-                "scorecard": template.name,
-                "standing": standing.name,
+                "scorecard": localised_name(template),
+                "standing": localised_name(standing),
                 "score": score.overall,
                 "period": score.period_start.isoformat(),
             }
