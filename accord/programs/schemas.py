@@ -95,15 +95,17 @@ class BenefitsIn(Strict):
 
 
 class CriterionIn(Strict):
-    metric: MetricCode = Field(..., description="A metric code, e.g. revenue.")
+    metric: MetricCode = Field(..., description="A metric code.", examples=["revenue"])
     comparator: ComparatorName = "gte"
-    threshold: Amount
-    window: Window = Field("trailing_12", description="month, quarter, year or trailing_N.")
+    threshold: Amount = Field(..., examples=["250000"])
+    window: Window = Field(
+        "trailing_12", description="month, quarter, year or trailing_N.", examples=["trailing_12"]
+    )
 
 
 class TierIn(Strict):
-    code: TierCode
-    name: Text(80, min_length=1)
+    code: TierCode = Field(..., examples=["silver"])
+    name: Text(80, min_length=1) = Field(..., examples=["Silver"])
     name_zh: Text(80) = ""
     combine: CombineName = "all"
     at_least: int | None = Field(
@@ -451,23 +453,24 @@ class WhatIfOut(Schema):
 
 # -- scorecards -----------------------------------------------------------------------
 class ScorecardCriterionIn(Strict):
-    metric: MetricCode
-    weight: int = Field(..., ge=1, le=100, description="The weights sum to 100.")
+    metric: MetricCode = Field(..., examples=["revenue"])
+    weight: int = Field(..., ge=1, le=100, description="The weights sum to 100.", examples=[100])
     rule: RuleName = "linear"
     points: list[tuple[Amount, ScoreValue]] = Field(
         ...,
         min_length=1,
         max_length=50,
         description="[[value, score], ...] by increasing value; scores 0-100.",
+        examples=[[["0", "0"], ["250000", "100"]]],
     )
 
 
 class StandingIn(Strict):
-    code: TierCode
+    code: TierCode = Field(..., examples=["good"])
     name: Text(80) = ""
     name_zh: Text(80) = ""
-    min_score: ScoreValue
-    max_score: ScoreValue
+    min_score: ScoreValue = Field(..., examples=["0"])
+    max_score: ScoreValue = Field(..., examples=["100"], description="Exclusive, but 100 counts.")
     deal_registration: ConsequenceName = "none"
     mdf_requests: ConsequenceName = "none"
     orders: ConsequenceName = "none"

@@ -11,12 +11,25 @@ until 2026-12-29, and an early warning goes to their account manager).
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accord.core.models import AuditEntry
 from accord.partners.models import Organisation
@@ -486,7 +499,7 @@ def test_warnings_list_and_notify_the_account_manager(
         (world["a"], "grace", "gold"),
         (world["b"], "grace", "gold"),
     }
-    assert warnings["items"][0]["next_evaluation"] == "2026-12-30"
+    assert warnings["items"][0]["next_evaluation"] == "2026-12-31"
     assert warnings["items"][0]["details"] == {"grace_until": "2026-12-29", "target": "silver"}
     inbox = get(api(channel_manager), "/notifications")
     assert inbox["count"] == 2
@@ -923,3 +936,87 @@ def test_every_programs_operation_has_isolation_tests() -> None:
     assert operations == set(PROGRAMS_OPERATIONS)
     for tests in PROGRAMS_OPERATIONS.values():
         assert all(callable(globals().get(test)) for test in tests)
+
+
+# -- Schemathesis on these operations, aimed at real programs, runs and organisations ------
+# (The API-wide leg in tests/api_fuzz meets no program, so its calls end at 404.)
+FUZZ_SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application()).include(
+    tag=["programs", "scorecards"]
+)
+FUZZ_SCHEMA.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+    max_examples=int(os.environ.get("ACCORD_FUZZ_EXAMPLES", "8")),
+    deterministic=os.environ.get("ACCORD_FUZZ_DETERMINISTIC", "1") != "0",
+)
+# The coverage phase (every boundary value of every field, ~1.5 min more) only when asked:
+# ACCORD_FUZZ_PHASES=examples,coverage,fuzzing.
+FUZZ_SCHEMA.config.phases.update(
+    phases=os.environ.get("ACCORD_FUZZ_PHASES", "examples,fuzzing").split(",")
+)
+FUZZ_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def fuzz_world(
+    world: dict, api: Any, partner_a_user: Any, channel_manager: Any
+) -> Iterator[dict[str, Any]]:
+    """The world plus a scored scorecard, and tokens of partner A and of a channel
+    manager. Requests go straight through the WSGI app, so Django's end-of-request
+    handler must not close the test's database connection."""
+    from accord.accounts.services import create_api_token
+    from accord.programs import scorecards
+
+    template = scorecards.save_scorecard(
+        actor=None,
+        data={"code": "card", "name": "Card"},
+        content={
+            "criteria": [
+                {"metric": "revenue", "weight": 100, "points": [["0", "0"], ["5000", "100"]]}
+            ],
+            "standings": [{"code": "all", "min_score": "0", "max_score": "100"}],
+        },
+    )
+    scorecards.score_scorecard(actor=None, template=template, as_of=D(2026, 9, 30))
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield {
+        **world,
+        "tokens": [
+            create_api_token(actor=None, user=user, name="fuzz")[1]
+            for user in (partner_a_user, channel_manager)
+        ],
+    }
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def aim(case: Any, world: dict[str, Any]) -> None:
+    """Point the case's path at rows that exist (its body and query stay generated)."""
+    params = case.path_parameters
+    if params is None:
+        return
+    if "code" in params:
+        params["code"] = "card" if "/scorecards/" in case.path else "tiers"
+    if "id" in params:
+        params["id"] = world["run"] if case.path.startswith("/api/v1/evaluations") else world["a"]
+    if "organisation_id" in params:
+        params["organisation_id"] = world["b"]
+    if "number" in params:
+        params["number"] = 1
+
+
+@pytest.mark.fuzz
+@FUZZ_SCHEMA.parametrize()
+@settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_fuzzed_calls_on_real_rows_never_fail(case: Any, fuzz_world: dict[str, Any]) -> None:
+    aim(case, fuzz_world)
+    for token in fuzz_world["tokens"]:
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=FUZZ_CHECKS)
