@@ -42,6 +42,7 @@ from accord.programs.models import (
     TierChange,
 )
 from tests.apitools import call, fingerprint
+from tests.factories import OrganisationFactory
 from tests.programs.builders import D, criterion, ladder, make_program, sell_many, tier
 
 pytestmark = pytest.mark.django_db
@@ -471,6 +472,33 @@ def test_results_filter_and_page(world: dict, api: Any, analyst: Any) -> None:
     ]
     get(client, f"{path}?outcome=lucky", 422)
     get(client, f"{path}?limit=0", 422)
+
+
+def test_result_and_warning_pages_take_the_same_queries_for_more_organisations(
+    world: dict, api: Any, analyst: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(analyst)
+    client.get(f"{V1}/programs")  # the token's first use writes last_used_at
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(V1 + path).status_code == 200
+        return len(captured)
+
+    paths = ("/evaluations/{run}/results", "/evaluations/{run}/warnings")
+    small = [queries(path.format(run=world["run"])) for path in paths]
+    # Six more organisations that, like A, fall from gold into a grace period.
+    others = OrganisationFactory.create_batch(6)
+    sell_many([(org, D(2025, 8, 15), 6000) for org in others])
+    sell_many([(org, D(2026, 2, 1), 1200) for org in others])
+    program = make_program(None, ladder(1000, 5000), code="again")
+    services.evaluate_program(actor=None, program=program, as_of=D(2026, 6, 30))
+    big = services.evaluate_program(actor=None, program=program, as_of=D(2026, 9, 30))
+    assert big.organisation_count == 9 and big.summary["warnings"] == 8
+    assert [queries(path.format(run=big.pk)) for path in paths] == small
 
 
 def test_explanation_shows_every_criterion_and_the_gap(world: dict, api: Any, analyst: Any) -> None:

@@ -274,6 +274,29 @@ def test_scores_list_for_staff(world: dict, api: Any, analyst: Any) -> None:
     get(client, "/scorecards/card/scores?period_start=someday", 422)
 
 
+def test_scores_page_takes_the_same_queries_for_more_organisations(
+    world: dict, api: Any, analyst: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import OrganisationFactory
+
+    client = api(analyst)
+    client.get(f"{V1}/scorecards")  # the token's first use writes last_used_at
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            body = get(client, "/scorecards/card/scores")
+        return len(captured), body["count"]
+
+    small, count = queries()
+    others = OrganisationFactory.create_batch(5)
+    sell_many([(org, D(2026, 8, 1), 700) for org in others])
+    scorecards.score_scorecard(actor=None, template=world["template"], as_of=D(2026, 9, 30))
+    assert queries() == (small, count + 5 * 4)
+
+
 def test_partners_see_only_their_own_scores(
     world: dict, api: Any, partner_a_user: Any, partner_b_user: Any
 ) -> None:
