@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.core.models import OrganisationOwned
 
@@ -14,7 +15,7 @@ class ImportBatch(OrganisationOwned):
     """One applied import of one file. Rejected and dry runs write nothing, not even this row."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", _("Applied")
+        APPLIED = "applied", pgettext_lazy("import status", "Applied")
         ROLLED_BACK = "rolled_back", _("Rolled back")
 
     kind = models.CharField(_("kind"), max_length=30, db_index=True)

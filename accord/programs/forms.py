@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.core.forms import TagsField
 from accord.partners.models import Organisation
@@ -169,7 +170,11 @@ class RunFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Runs"),
         required=False,
-        choices=[("", _("All runs")), ("applied", _("Applied")), ("preview", _("Previews"))],
+        choices=[
+            ("", _("All runs")),
+            ("applied", pgettext_lazy("evaluation runs", "Applied")),
+            ("preview", _("Previews")),
+        ],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
