@@ -5,6 +5,7 @@ evaluation one cadence on and enqueues the next check for tomorrow 01:00 UTC."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import signal
 from collections.abc import Iterator
 from io import StringIO
@@ -30,6 +31,16 @@ def signals() -> Iterator[None]:
     yield
     for number, handler in saved.items():
         signal.signal(number, handler)
+
+
+@pytest.fixture(autouse=True)
+def builtin_metrics(transactional_db: None) -> None:
+    """A transactional test that ran before this one on the same worker flushed the tables,
+    the migration-seeded metrics with them: seed them again (idempotent)."""
+    from django.apps import apps
+
+    seed = importlib.import_module("accord.metrics.migrations.0002_builtin_metrics").seed
+    seed(apps, None)
 
 
 def worker() -> str:
