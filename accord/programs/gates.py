@@ -16,8 +16,7 @@ def check(action: str, organisation_id: int) -> Verdict:
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     if organisation is None:
         return Verdict("none")
-    verdict = consequence(organisation, action)
-    return Verdict(verdict.level, verdict.reasons, verdict.review_meeting)
+    return consequence(organisation, action)
 
 
 def blocked(action: str) -> dict[int, Block]:

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accord.core.errors import Conflict, ValidationError
+from accord.core.gates import ACTIONS, Verdict
 from accord.core.models import AuditEntry
 from accord.core.services import create_audited, ensure_model_permitted, ensure_permitted, record
 from accord.metrics.engine import KpiInputError, compute, periods_for
@@ -55,7 +56,6 @@ TEMPLATE_FIELDS = frozenset(
         "tags",
     }
 )
-ACTIONS = ("deal_registration", "mdf_requests", "orders")
 
 
 def clean_scorecard(content: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
@@ -324,19 +324,6 @@ def score_scorecard(*, actor: Any, template: ScorecardTemplate, as_of: dt.date) 
         changes={"scored": [None, summary]},
     )
     return summary
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a standing says about an action: none, warn or block, and why."""
-
-    level: str
-    reasons: tuple[str, ...] = ()
-    review_meeting: bool = False
-
-    @property
-    def blocked(self) -> bool:
-        return self.level == Consequence.BLOCK
 
 
 def current_standings(
