@@ -183,71 +183,94 @@ class Evaluation:
     def decide(self, states: Mapping[int, State]) -> dict[int, Decision]:
         """Each organisation's decision from its state (no state: not in the program yet).
 
-        ``rules.decide`` made set-based: whether a holder keeps its tier at the relaxed
-        thresholds is membership of that tier's keep set, so no organisation's values are
-        read one by one; the states and decisions that do not depend on the date or the
-        organisation are made once and shared (they are immutable)."""
-        rules, as_of = self.rules, self.as_of
+        ``rules.decide`` made set-based. Outside a grace period a decision depends only on
+        the tier held, the tier qualified for and, below the held tier, whether its relaxed
+        thresholds are still met: each such decision is made once and shared (decisions are
+        immutable). The relaxed thresholds are checked, a criterion at a time, only for the
+        holders that fell below their tier."""
+        rules, ids = self.rules, self.organisation_ids
         tiers = {tier.code: tier for tier in rules.tiers}
         ranks = {tier.code: tier.rank for tier in rules.tiers}
-        keep_sets = {tier.code: self.keeps(tier) for tier in rules.tiers}
-        grace_days = rules.grace_days
-        until = as_of + dt.timedelta(days=grace_days)
-        empty = State()
-        held_states: dict[str, State] = {}
-        shared: dict[tuple[str, str, str], Decision] = {}
+        qualified_of, empty = self.qualified, State()
+        shared: dict[tuple[str, str, bool], Decision] = {}
 
-        def plain(outcome: str, tier: str, qualified: str) -> Decision:
-            """The decision leaving ``tier`` held with no grace period (shared)."""
-            key = (outcome, tier, qualified)
-            decision = shared.get(key)
-            if decision is None:
-                state = held_states.get(tier)
-                if state is None:
-                    state = held_states[tier] = State(tier=tier)
-                decision = shared[key] = Decision(outcome, state, qualified)
-            return decision
+        def decision(state: State, qualified: str, kept: bool) -> Decision:
+            if state.grace_until is not None:
+                return self._decision(state, qualified, kept, tiers, ranks)
+            key = (state.tier, qualified, kept)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = self._decision(state, qualified, kept, tiers, ranks)
+            return found
 
-        qualified_of = self.qualified
-        decisions = {}
+        decisions: dict[int, Decision | None] = {}
+        below: dict[str, list[int]] = {}  # tier code -> holders qualifying for less
+        settled: dict[tuple[str, str], Decision] = {}  # outside grace, no keep test needed
+        state_of = states.get
         with collector_paused():
-            for org in self.organisation_ids:
-                state = states.get(org, empty)
+            for org in ids:
+                state = state_of(org, empty)
                 qualified = qualified_of[org]
+                if state.grace_until is None:
+                    found = settled.get((state.tier, qualified))
+                    if found is not None:
+                        decisions[org] = found
+                        continue
                 current = tiers.get(state.tier)
-                if current is None:  # no tier yet, or one this version no longer has
-                    outcome = "entered" if qualified else "demoted" if state.tier else "unchanged"
-                    decisions[org] = plain(outcome, qualified, qualified)
+                if current is not None and ranks.get(qualified, -1) < current.rank:
+                    below.setdefault(current.code, []).append(org)
+                    decisions[org] = None  # decided below, keeping the order of ids
                     continue
-                qualified_rank = ranks.get(qualified, -1)
-                if qualified_rank > current.rank:
-                    decisions[org] = plain("promoted", qualified, qualified)
-                    continue
-                in_grace = state.grace_until is not None
-                if qualified_rank == current.rank or org in keep_sets[current.code]:
-                    if in_grace:
-                        outcome = "grace_withdrawn"
-                    else:
-                        outcome = "unchanged" if qualified_rank == current.rank else "held"
-                    decisions[org] = plain(outcome, current.code, qualified)
-                elif grace_days <= 0 or (in_grace and as_of >= state.grace_until):
-                    decisions[org] = plain("demoted", qualified, qualified)
-                elif in_grace:
-                    decisions[org] = Decision(
-                        "grace_continues", replace(state, grace_target=qualified), qualified
-                    )
-                else:
-                    decisions[org] = Decision(
-                        "grace_opened",
-                        State(
-                            tier=current.code,
-                            grace_target=qualified,
-                            grace_started=as_of,
-                            grace_until=until,
-                        ),
-                        qualified,
-                    )
-        return decisions
+                found = decisions[org] = decision(state, qualified, False)
+                if state.grace_until is None:
+                    settled[(state.tier, qualified)] = found
+            hysteresis = rules.hysteresis
+            for code, holders in below.items():
+                kept = _passing_among(tiers[code], self.values, holders, hysteresis)
+                for org in holders:
+                    decisions[org] = decision(states[org], qualified_of[org], org in kept)
+        return decisions  # type: ignore[return-value]
+
+    def _decision(
+        self,
+        state: State,
+        qualified: str,
+        kept: bool,
+        tiers: Mapping[str, TierRule],
+        ranks: Mapping[str, int],
+    ) -> Decision:
+        """``rules.decide`` for one organisation, with ``kept`` for whether it meets its
+        tier's relaxed thresholds."""
+        current = tiers.get(state.tier)
+        if current is None:  # no tier yet, or one this version no longer has
+            outcome = "entered" if qualified else "unchanged"
+            if state.tier and not qualified:
+                outcome = "demoted"
+            return Decision(outcome, State(tier=qualified), qualified)
+        qualified_rank = ranks.get(qualified, -1)
+        if qualified_rank > current.rank:
+            return Decision("promoted", State(tier=qualified), qualified)
+        if qualified_rank == current.rank or kept:
+            if state.in_grace:
+                outcome = "grace_withdrawn"
+            else:
+                outcome = "unchanged" if qualified_rank == current.rank else "held"
+            return Decision(outcome, State(tier=current.code), qualified)
+        as_of, grace_days = self.as_of, self.rules.grace_days
+        if grace_days <= 0 or (state.grace_until is not None and as_of >= state.grace_until):
+            return Decision("demoted", State(tier=qualified), qualified)
+        if state.in_grace:
+            return Decision("grace_continues", replace(state, grace_target=qualified), qualified)
+        return Decision(
+            "grace_opened",
+            State(
+                tier=current.code,
+                grace_target=qualified,
+                grace_started=as_of,
+                grace_until=as_of + dt.timedelta(days=grace_days),
+            ),
+            qualified,
+        )
 
     def cost(self, tiers: Mapping[int, str]) -> Decimal:
         """The benefit cost of a tier assignment: each organisation's cost basis times its
@@ -272,6 +295,43 @@ def _known(column: Mapping[int, Decimal | None]) -> Known:
     )
 
 
+def _combine(tier: TierRule, sets: list[set[int]]) -> set[int]:
+    """The organisations passing ``tier`` from the set passing each of its criteria."""
+    if tier.combine == "any":
+        return reduce(set.union, sets)
+    if tier.combine == "at_least":
+        counts: Counter[int] = Counter()
+        for passed in sets:
+            counts.update(passed)
+        required = tier.required
+        return {org for org, count in counts.items() if count >= required}
+    return reduce(set.intersection, sets)
+
+
+def _passing_among(
+    tier: TierRule,
+    values: Mapping[str, Mapping[int, Decimal | None]],
+    organisations: list[int],
+    hysteresis: Decimal,
+) -> set[int]:
+    """Which of ``organisations`` (a few of all) meet ``tier`` at its relaxed thresholds."""
+    if not tier.criteria:
+        return set(organisations)
+    sets = []
+    for criterion in tier.criteria:
+        limit = criterion.keep_threshold(hysteresis)
+        compare = COMPARE[criterion.comparator]
+        found = map(values.get(criterion.key, {}).get, organisations)
+        sets.append(
+            {
+                org
+                for org, value in zip(organisations, found, strict=True)
+                if value is not None and compare(value, limit)
+            }
+        )
+    return _combine(tier, sets)
+
+
 def _passing(
     tier: TierRule,
     values: Mapping[str, Mapping[int, Decimal | None]],
@@ -294,15 +354,7 @@ def _passing(
             found = known[criterion.key] = _known(values.get(criterion.key, {}))
         orgs, numbers = found
         sets.append(set(compress(orgs, map(COMPARE[criterion.comparator], numbers, repeat(limit)))))
-    if tier.combine == "any":
-        return reduce(set.union, sets)
-    if tier.combine == "at_least":
-        counts: Counter[int] = Counter()
-        for passed in sets:
-            counts.update(passed)
-        required = tier.required
-        return {org for org, count in counts.items() if count >= required}
-    return reduce(set.intersection, sets)
+    return _combine(tier, sets)
 
 
 def evaluate(rules: ProgramRules, *, as_of: dt.date, organisations: QuerySet) -> Evaluation:
