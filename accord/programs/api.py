@@ -660,10 +660,6 @@ def programs_override_end(
 
 
 # -- scorecards -------------------------------------------------------------------------
-def _scorecard_out(template: ScorecardTemplate) -> ScorecardTemplate:
-    return template
-
-
 def _scorecard_detail(template: ScorecardTemplate) -> dict[str, Any]:
     return {
         **{field: getattr(template, field) for field in scorecards.TEMPLATE_FIELDS},
@@ -709,7 +705,7 @@ def _score_out(score: Score) -> dict[str, Any]:
     operation_id="scorecards_list",
 )
 def scorecards_list(request: HttpRequest, query: Query[PageInput]) -> Any:
-    return _page(selectors.scorecards(request.auth), query, _scorecard_out)
+    return _page(selectors.scorecards(request.auth), query, lambda template: template)
 
 
 @scorecard_router.post(
