@@ -19,6 +19,7 @@ HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 COMPARATORS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<"}
 HIGHER = frozenset({"gte", "gt"})
+POINT_LIMIT = Decimal(10) ** 17  # the largest value of a score point
 
 
 # -- programs -------------------------------------------------------------------------
@@ -419,6 +420,8 @@ def check_points(rule: str, points: Sequence[Sequence[Any]]) -> list[tuple[Decim
             raise ValueError(_("Each point is a pair of numbers.")) from error
         if not value.is_finite() or not score.is_finite():
             raise ValueError(_("Each point is a pair of numbers."))
+        if value.copy_abs() > POINT_LIMIT:  # as the API takes them; pages print them
+            raise ValueError(_("Point values lie between -10^17 and 10^17."))
         if not ZERO <= score <= HUNDRED:
             raise ValueError(_("Scores lie between 0 and 100."))
         if parsed and value <= parsed[-1][0]:

@@ -58,11 +58,11 @@ def number_text(value: Any) -> str:
     """A Decimal as typed in the editor: no exponent, no trailing zeros."""
     try:
         number = Decimal(str(value))
-    except InvalidOperation:
+        if not number.is_finite() or abs(number.adjusted()) > 30:  # ``f`` prints every digit
+            return str(value)
+        text = format(number.normalize(), "f")
+    except ArithmeticError:  # InvalidOperation, or Overflow from normalize() on 1e9999999
         return str(value)
-    if not number.is_finite():
-        return str(value)
-    text = format(number.normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 

@@ -217,7 +217,8 @@ def _decimal(
         raise ValueError(_("Enter a number.")) from error
     if not number.is_finite():
         raise ValueError(_("Enter a number."))
-    if abs(number) >= Decimal(10) ** 18:
+    # copy_abs, not abs(): abs() rounds to the context and overflows on 1e9999999.
+    if number.copy_abs() >= Decimal(10) ** 18:
         raise ValueError(_("The number is too large."))
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValueError(_("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high})
