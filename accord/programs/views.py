@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +31,7 @@ from accord.core.charts import chart_context, with_chart_csp
 from accord.core.errors import Http404, PermissionDenied, ValidationError
 from accord.core.exports import table_response
 from accord.core.forms import add_service_errors
+from accord.core.models import SCOPE_ALL
 from accord.metrics import selectors as metric_selectors
 from accord.partners.models import Organisation
 from accord.programs import forms as program_forms
@@ -172,7 +173,31 @@ def _distribution(run: EvaluationRun, labels: Mapping[str, str], rules: ProgramR
     return [(code, _label(labels, code), counts[code]) for code in ordered if counts.get(code)]
 
 
-def _run_summary(run: EvaluationRun) -> dict[str, Any]:
+def _scoped(user: Any, run: EvaluationRun) -> EvaluationRun:
+    """``run`` with its totals narrowed to the organisations ``user`` sees: a run's stored
+    summary covers the whole network, which only staff of full scope may see (as the API
+    does). In memory only; the benefit cost, a network figure, is left out."""
+    if user.access_scope == SCOPE_ALL:
+        return run
+    visible = selectors.results(user, run).order_by()
+    run.organisation_count = visible.count()
+    run.summary = {
+        name: dict(visible.values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+        for name, field in (("distribution", "effective_tier"), ("outcomes", "outcome"))
+    }
+    if run.applied:
+        run.summary["changes"] = (
+            TierChange.objects.restrict(user, "view")
+            .filter(run=run)
+            .exclude(kind=TierChange.Kind.OVERRIDE_ENDED)
+            .count()
+        )
+        run.summary["warnings"] = selectors.warnings(user, run).count()
+    return run
+
+
+def _run_summary(run: EvaluationRun, user: Any) -> dict[str, Any]:
+    run = _scoped(user, run)
     rules = selectors.run_rules(run)
     labels = _tier_labels(rules.tiers)
     outcome_labels = dict(Outcome.choices)
@@ -224,7 +249,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
                 "label": localized(program.name, program.name_zh),
                 "live": live,
                 "draft": selectors.draft_version(user, program),
-                "summary": _run_summary(run) if run is not None else None,
+                "summary": _run_summary(run, user) if run is not None else None,
             }
         )
     return _render(request, "programs/program_list.html", {"rows": rows, "show_runs": show_runs})
@@ -273,7 +298,7 @@ def _detail_context(
     if context["can_see_runs"]:
         run = selectors.latest_applied_run(program)
         if run is not None:
-            context["summary"] = _run_summary(run)
+            context["summary"] = _run_summary(run, user)
             context["chart_data"] = _chart_data(context["summary"])
     if context["can_evaluate"]:
         context["evaluate_form"] = evaluate_form or EvaluateForm(has_draft=draft is not None)
@@ -444,7 +469,7 @@ def run_list(request: HttpRequest, code: str) -> HttpResponse:
     page = Paginator(runs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [_run_summary(run) for run in page.object_list]
+    rows = [_run_summary(run, request.user) for run in page.object_list]
     return _render(
         request,
         "programs/run_list.html",
@@ -536,7 +561,7 @@ def _column_label(key: str) -> str:
 def run_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     program = selectors.get_program(request.user, code)
     run = _get_run(request, program, pk)
-    summary = _run_summary(run)
+    summary = _run_summary(run, request.user)
     labels = summary["labels"]
     form, results, sort = _filtered_results(request, run, summary["rules"], labels)
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
