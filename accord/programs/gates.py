@@ -3,7 +3,7 @@ current standing, for one organisation and, set-based, for all."""
 
 from __future__ import annotations
 
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from accord.core.gates import Block, Verdict
@@ -21,7 +21,8 @@ def check(action: str, organisation_id: int) -> Verdict:
 
 def blocked(action: str) -> dict[int, Block]:
     """Organisations whose standing in an active scorecard's latest scoring blocks
-    ``action``, from the date that scoring was computed as of: two queries per scorecard."""
+    ``action`` (the standing of each one's newest scored period, as ``check`` reads it),
+    from the date that scoring was computed as of: two queries per scorecard."""
     found: dict[int, Block] = {}
     for template in ScorecardTemplate.objects.filter(is_active=True):
         codes = {
@@ -31,15 +32,16 @@ def blocked(action: str) -> dict[int, Block]:
         }
         if not codes:
             continue
-        latest = (
-            Score.objects.filter(template=template)
-            .exclude(standing="")
-            .aggregate(latest=Max("period_start"))["latest"]
+        # Each organisation's own newest scored period, as consequence() reads it: the
+        # scorecard's newest period would miss an organisation scored no longer (out of
+        # scope) that check() still blocks, and the reverse.
+        newest = (
+            Score.objects.filter(template=template, organisation=OuterRef("organisation"))
+            .order_by("-period_start")
+            .values("period_start")[:1]
         )
-        if latest is None:
-            continue
         rows = Score.objects.filter(
-            template=template, period_start=latest, standing__in=codes
+            template=template, standing__in=codes, period_start=Subquery(newest)
         ).values_list("organisation_id", "as_of", "standing", "overall")
         for organisation_id, as_of, standing, overall in rows:
             found[organisation_id] = Block(

@@ -551,9 +551,10 @@ def scorecard_organisation(request: HttpRequest, code: str, pk: int) -> HttpResp
     standings = standing_rows(template)
     by_code = {s["code"]: s for s in standings}
     latest = history[-1] if history else None
+    # The newest period's standing, as the consequences read it: without one (no activity
+    # in every period of the newest scoring) there is no current standing; an older
+    # scoring's does not come back.
     current = latest if latest is not None and latest.overall is not None else None
-    if current is None:
-        current = next((s for s in reversed(history) if s.overall is not None), None)
     labels = [_period_label(s) for s in history]
     periods = []
     for score, label in zip(reversed(history), reversed(labels), strict=True):

@@ -315,15 +315,17 @@ def organisation_tiers_context(user: Any, organisation: Organisation) -> dict[st
         )
         .select_related("version")
     }
-    latest: dict[int, Score] = {}
+    newest: dict[int, Score] = {}
     for score in (
         Score.objects.restrict(user, "view")
         .filter(organisation=organisation, template__is_active=True)
-        .exclude(overall=None)
         .select_related("template")
         .order_by("template__code", "-period_start")
     ):
-        latest.setdefault(score.template_id, score)
+        newest.setdefault(score.template_id, score)
+    # The newest period's standing, as the consequences read it: none when that period has
+    # no overall score (no activity in the newest scoring), not an older scoring's.
+    latest = {pk: score for pk, score in newest.items() if score.overall is not None}
     standings = {
         (standing.template_id, standing.code): standing
         for standing in Standing.objects.restrict(user, "view").filter(template__in=list(latest))
