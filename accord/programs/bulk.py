@@ -38,6 +38,7 @@ def _payload(rows: Iterable[Sequence[Any]], connection: Any) -> str:
     return json.dumps(
         rows if isinstance(rows, list) else list(rows),
         separators=(",", ":"),
+        ensure_ascii=False,  # text as it is, no escapes (nor surrogate pairs) to decode
         default=_encoder(connection),
     )
 
