@@ -25,6 +25,7 @@ from accord.core.schemas import ObjectId, PageInput, error_responses, field_erro
 from accord.core.services import ensure_permitted
 from accord.partners.models import Organisation
 from accord.programs import scorecards, selectors, services
+from accord.programs import warnings as warning_texts
 from accord.programs.models import (
     EvaluationResult,
     EvaluationRun,
@@ -233,7 +234,7 @@ def _explanation(result: EvaluationResult, rules: Any = None) -> dict[str, Any]:
     }
 
 
-def _warning_out(warning: Any) -> dict[str, Any]:
+def _warning_out(warning: Any, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": warning.pk,
         "run_id": warning.run_id,
@@ -242,7 +243,8 @@ def _warning_out(warning: Any) -> dict[str, Any]:
         "kind": warning.kind,
         "tier_code": warning.tier_code,
         "next_evaluation": warning.next_evaluation,
-        "message": warning.message,
+        # In the caller's language, from the kind and details (not the run's language).
+        "message": warning_texts.describe(warning, metrics),
         "details": warning.details,
     }
 
@@ -523,7 +525,10 @@ def evaluations_explain(
 def evaluations_warnings(request: HttpRequest, id: Path[ObjectId], query: Query[PageInput]) -> Any:
     """Early warnings raised by an applied run: who may drop a tier next time, and why."""
     user = request.auth
-    return _page(selectors.warnings(user, _run(user, id)), query, _warning_out)
+    metrics = warning_texts.metric_names()
+    return _page(
+        selectors.warnings(user, _run(user, id)), query, lambda w: _warning_out(w, metrics)
+    )
 
 
 # -- what-if --------------------------------------------------------------------------
@@ -560,6 +565,7 @@ def organisations_tiers(request: HttpRequest, id: Path[ObjectId]) -> Any:
     user = request.auth
     organisation = _organisation(user, id)
     found = []
+    metrics = warning_texts.metric_names()
     for membership in selectors.memberships(user, organisation).order_by("program__code"):
         program = membership.program
         live = selectors.live_version(program)
@@ -576,7 +582,7 @@ def organisations_tiers(request: HttpRequest, id: Path[ObjectId]) -> Any:
                 "benefits": _benefits(effective) if effective else None,
                 "latest": _explanation(result) if result else None,
                 "warnings": [
-                    _warning_out(w)
+                    _warning_out(w, metrics)
                     for w in selectors.warnings(user, result.run).filter(organisation=organisation)
                 ]
                 if result

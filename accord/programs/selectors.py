@@ -137,7 +137,7 @@ def warnings(user: Any, run: EvaluationRun) -> QuerySet:
     return (
         Warning.objects.restrict(user, "view")
         .filter(run=run)
-        .select_related("organisation", "organisation__account_manager")
+        .select_related("run", "organisation", "organisation__account_manager")
         .order_by("organisation__name", "kind")
     )
 

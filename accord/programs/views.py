@@ -36,6 +36,7 @@ from accord.metrics import selectors as metric_selectors
 from accord.partners.models import Organisation
 from accord.programs import forms as program_forms
 from accord.programs import selectors, services
+from accord.programs import warnings as warning_texts
 from accord.programs.forms import (
     EndOverrideForm,
     EvaluateForm,
@@ -545,6 +546,18 @@ RESULT_COLUMNS = (
 )
 
 
+def _warning_rows(run: EvaluationRun, warnings: Any, labels: Mapping[str, str]) -> list:
+    """(warning, tier label, its sentence in the reader's language) for the run page."""
+    metrics = warning_texts.metric_names()
+    rows = []
+    for warning in warnings:
+        warning.run = run
+        rows.append(
+            (warning, _label(labels, warning.tier_code), warning_texts.describe(warning, metrics))
+        )
+    return rows
+
+
 def _column_label(key: str) -> str:
     # Listed here so that makemessages finds each heading.
     return {
@@ -598,9 +611,7 @@ def run_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         "rows": rows,
         "columns": columns,
         "export_query": request.GET.urlencode(),
-        "warnings": [
-            (warning, _label(labels, warning.tier_code)) for warning in warnings[:WARNING_LIMIT]
-        ],
+        "warnings": _warning_rows(run, warnings[:WARNING_LIMIT], labels),
         "warning_count": warnings.count(),
         "warning_limit": WARNING_LIMIT,
         "chart_data": _chart_data(summary),

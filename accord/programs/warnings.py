@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accord.core.models import Notification
@@ -17,7 +20,7 @@ from accord.metrics.models import MetricDefinition
 from accord.partners.models import Organisation
 from accord.programs.evaluation import Evaluation, in_scope, next_evaluation
 from accord.programs.models import EvaluationRun, Membership, Program, Warning
-from accord.programs.rules import CriterionRule, Decision, State, TierRule, number
+from accord.programs.rules import CriterionRule, Decision, State, TierRule, number, window_text
 
 TREND_PERIODS = 3
 
@@ -71,15 +74,7 @@ def early_warnings(
                     kind=Warning.Kind.GRACE,
                     tier_code=state.tier,
                     next_evaluation=upcoming,
-                    message=_(
-                        "The grace period for %(tier)s ends on %(until)s; without recovery the "
-                        "next evaluation moves the organisation to %(target)s."
-                    )
-                    % {
-                        "tier": state.tier,
-                        "until": state.grace_until.isoformat(),
-                        "target": state.grace_target or _("no tier"),
-                    },
+                    message="",
                     details={
                         "grace_until": state.grace_until.isoformat(),
                         "target": state.grace_target,
@@ -141,6 +136,9 @@ def early_warnings(
                 if warning is not None:
                     warning.run = run
                     warnings.append(warning)
+    for warning in warnings:
+        warning.run = run
+        warning.message = describe(warning)
     Warning.objects.bulk_create(warnings, batch_size=2000)
     _notify(program, run, warnings)
     return warnings
@@ -185,42 +183,12 @@ def _projection_warning(
             )
     if not failing:
         return None
-    parts = []
-    for item in failing:
-        values = {
-            "metric": item["metric"],
-            "window": item["window"],
-            "now": number(Decimal(item["now"])) if item["now"] else "-",
-            "then": number(Decimal(item["projected"]).quantize(Decimal("0.01"))),
-            "keep": number(Decimal(item["keep_threshold"])),
-        }
-        if item["history"] is None:
-            parts.append(
-                _(
-                    "%(metric)s falls from %(now)s to %(then)s as certifications expire "
-                    "(%(keep)s needed)"
-                )
-                % values
-            )
-        else:
-            parts.append(
-                _(
-                    "%(metric)s (%(window)s) is trending from %(now)s towards %(then)s "
-                    "(%(keep)s needed)"
-                )
-                % values
-            )
-    message = _("May drop out of %(tier)s at the evaluation of %(date)s: %(reasons)s.") % {
-        "tier": tier.name,
-        "date": upcoming.isoformat(),
-        "reasons": "; ".join(parts),
-    }
     return Warning(
         organisation_id=org,
         kind=Warning.Kind.CERTIFICATION if certificates else Warning.Kind.TREND,
         tier_code=tier.code,
         next_evaluation=upcoming,
-        message=message,
+        message="",
         details={"criteria": failing},
     )
 
@@ -252,16 +220,94 @@ def _notify(program: Program, run: EvaluationRun, warnings: list[Warning]) -> No
             continue
         if (warning.organisation_id, warning.kind, warning.next_evaluation) in seen:
             continue
-        notes.append(
-            Notification(
-                recipient=org.account_manager,
-                subject=_("%(organisation)s may drop a tier in %(program)s")
-                % {"organisation": org.name, "program": program.name},
-                body=warning.message,
-                link=f"/programs/{program.code}/organisations/{org.pk}/",
-                organisation=org,
+        manager = org.account_manager
+        with translation.override(manager.language or settings.LANGUAGE_CODE):
+            notes.append(
+                Notification(
+                    recipient=manager,
+                    subject=_("%(organisation)s may drop a tier in %(program)s")
+                    % {"organisation": org.name, "program": localised(program)},
+                    body=describe(warning),
+                    link=f"/programs/{program.code}/organisations/{org.pk}/",
+                    organisation=org,
+                )
             )
-        )
     # One statement for all of them: the SQL of an evaluation does not grow with the
     # number of organisations warned.
     notify_many(notes)
+
+
+def localised(item: Any) -> str:
+    """``name_zh`` in Chinese when there is one, else ``name`` (an object or a dict)."""
+    get = (
+        item.get
+        if isinstance(item, Mapping)
+        else lambda key, default="": getattr(item, key, default)
+    )
+    name, name_zh = get("name", "") or "", get("name_zh", "") or ""
+    return name_zh if name_zh and translation.get_language().startswith("zh") else name
+
+
+def metric_names() -> dict[str, Any]:
+    return {
+        metric.code: metric
+        for metric in MetricDefinition.objects.filter(is_current=True).only(
+            "code", "name", "name_zh"
+        )
+    }
+
+
+def describe(warning: Warning, metrics: Mapping[str, Any] | None = None) -> str:
+    """The warning as a sentence in the active language, from its kind and details and the
+    run's rules (tier names): the stored ``message`` is only the language of the run."""
+    tiers = {tier["code"]: tier for tier in warning.run.inputs.get("rules", {}).get("tiers", [])}
+
+    def tier_name(code: str) -> str:
+        tier = tiers.get(code)
+        return (localised(tier) if tier else code) or code
+
+    details = warning.details or {}
+    if warning.kind == Warning.Kind.GRACE:
+        target = details.get("target") or ""
+        return _(
+            "The grace period for %(tier)s ends on %(until)s; without recovery the next "
+            "evaluation moves the organisation to %(target)s."
+        ) % {
+            "tier": tier_name(warning.tier_code),
+            "until": details.get("grace_until", ""),
+            "target": tier_name(target) if target else _("no tier"),
+        }
+    metrics = metric_names() if metrics is None else metrics
+    parts = []
+    for item in details.get("criteria", []):
+        metric = metrics.get(item["metric"])
+        values = {
+            "metric": localised(metric) if metric else item["metric"],
+            "window": window_text(item["window"]),
+            "now": number(Decimal(item["now"])) if item.get("now") else "-",
+            "then": number(Decimal(item["projected"]).quantize(Decimal("0.01")))
+            if item.get("projected")
+            else "-",
+            "keep": number(Decimal(item["keep_threshold"])),
+        }
+        if item.get("history") is None:
+            parts.append(
+                _(
+                    "%(metric)s falls from %(now)s to %(then)s as certifications expire "
+                    "(%(keep)s needed)"
+                )
+                % values
+            )
+        else:
+            parts.append(
+                _(
+                    "%(metric)s %(window)s is trending from %(now)s towards %(then)s "
+                    "(%(keep)s needed)"
+                )
+                % values
+            )
+    return _("May drop out of %(tier)s at the evaluation of %(date)s: %(reasons)s.") % {
+        "tier": tier_name(warning.tier_code),
+        "date": warning.next_evaluation.isoformat(),
+        "reasons": "; ".join(parts),
+    }

@@ -64,7 +64,7 @@ def test_a_grace_period_ending_by_the_next_evaluation_warns(
     assert warning.tier_code == "gold"
     assert warning.next_evaluation == D(2026, 7, 31)
     assert warning.details == {"grace_until": until.isoformat(), "target": "silver"}
-    assert until.isoformat() in warning.message and "silver" in warning.message
+    assert until.isoformat() in warning.message and "Silver" in warning.message
     assert run.summary["warnings"] == 1
 
 
@@ -112,7 +112,7 @@ def test_certifications_expiring_before_the_next_evaluation_warn(
     (item,) = warning.details["criteria"]
     assert item["metric"] == "certified_staff"
     assert (item["now"], item["projected"], item["history"]) == ("2", "1", None)
-    assert "certified_staff falls from 2 to 1 as certifications expire" in warning.message
+    assert "Certified staff falls from 2 to 1 as certifications expire" in warning.message
     # And the next evaluation does find one certified person: the warning was right.
     later = apply(vendor_admin, program, D(2026, 6, 30))
     assert later.results.get(organisation=org).values["certified_staff@month"] == "1"
@@ -213,3 +213,25 @@ def test_an_inactive_or_missing_account_manager_gets_nothing(
     run = apply(vendor_admin, program, D(2026, 4, 30))
     assert Warning.objects.filter(run=run, kind="grace").count() == 2
     assert not Notification.objects.exists()
+
+
+def test_notifications_and_pages_speak_the_reader_s_language(
+    vendor_admin: Any, channel_manager: Any, login: Any
+) -> None:
+    """The account manager reads Chinese: the notification is written in Chinese whatever
+    language the evaluation ran in, and the run page tells each reader in theirs."""
+    channel_manager.language = "zh-hans"
+    channel_manager.save(update_fields=["language"])
+    program, org = _gold_in_grace(vendor_admin, 90, manager=channel_manager)
+    run = apply(vendor_admin, program, D(2026, 4, 30))
+    (warning,) = warnings_of(run, org)
+    assert warning.message.startswith("The grace period for Gold")  # the run's language
+    note = Notification.objects.get(recipient=channel_manager)
+    assert "宽限期" in note.body and "2026-07-29" in note.body
+    assert note.subject == f"{org.name} 可能在 {program.name} 中降级"
+    english = login(vendor_admin).get(f"/programs/{program.code}/runs/{run.pk}/")
+    assert "The grace period for Gold ends on 2026-07-29" in english.content.decode()
+    chinese = login(vendor_admin).get(
+        f"/programs/{program.code}/runs/{run.pk}/", headers={"accept-language": "zh-hans"}
+    )
+    assert "宽限期" in chinese.content.decode()
