@@ -133,6 +133,11 @@ def history(user: Any, program: Program, organisation: Organisation) -> QuerySet
     )
 
 
+def run_changes(user: Any, run: EvaluationRun) -> QuerySet:
+    """The tier changes ``run`` made to organisations ``user`` sees."""
+    return TierChange.objects.restrict(user, "view").filter(run=run)
+
+
 def warnings(user: Any, run: EvaluationRun) -> QuerySet:
     return (
         Warning.objects.restrict(user, "view")

@@ -188,10 +188,7 @@ def _scoped(user: Any, run: EvaluationRun) -> EvaluationRun:
     }
     if run.applied:
         run.summary["changes"] = (
-            TierChange.objects.restrict(user, "view")
-            .filter(run=run)
-            .exclude(kind=TierChange.Kind.OVERRIDE_ENDED)
-            .count()
+            selectors.run_changes(user, run).exclude(kind=TierChange.Kind.OVERRIDE_ENDED).count()
         )
         run.summary["warnings"] = selectors.warnings(user, run).count()
     return run
