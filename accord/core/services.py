@@ -154,6 +154,16 @@ def apply_changes(
     return obj
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
 def validate(obj: models.Model) -> None:
     """``full_clean`` plus what Django leaves to the database: NUL characters in text.
 
@@ -163,7 +173,7 @@ def validate(obj: models.Model) -> None:
     errors: dict[str, list[str]] = {}
     for field in obj._meta.concrete_fields:
         value = getattr(obj, field.attname, None)
-        if isinstance(value, str) and "\x00" in value:
+        if _has_nul(value):  # in text, and in JSON lists and objects (\u0000 in jsonb)
             errors[field.name] = [_("Null characters are not allowed.")]
     if errors:
         raise ValidationError(errors)

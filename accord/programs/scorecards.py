@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from accord.core.errors import Conflict, ValidationError
 from accord.core.gates import ACTIONS, Verdict
 from accord.core.models import AuditEntry
-from accord.core.services import create_audited, ensure_model_permitted, ensure_permitted, record
+from accord.core.services import (
+    create_audited,
+    ensure_model_permitted,
+    ensure_permitted,
+    record,
+    validate,
+)
 from accord.metrics.engine import KpiInputError, compute, periods_for
 from accord.metrics.models import MetricDefinition
 from accord.partners.models import Organisation
@@ -41,6 +47,7 @@ from accord.programs.rules import (
 )
 
 CENT = Decimal("0.01")
+NUL = "\x00"  # never stored: PostgreSQL refuses it in text and JSON
 TEMPLATE_FIELDS = frozenset(
     {
         "code",
@@ -120,6 +127,9 @@ def clean_scorecard(content: Mapping[str, Any]) -> tuple[list[dict], list[dict]]
         code = str(item.get("code") or "").strip()
         if not code or len(code) > 40 or code in codes:
             errors[f"{at}.code"] = [_("Give each standing its own code (at most 40 characters).")]
+        for key in ("code", "name", "name_zh"):
+            if NUL in str(item.get(key) or ""):  # PostgreSQL refuses it in text
+                errors[f"{at}.{key}"] = [_("Null characters are not allowed.")]
         codes.add(code)
         try:
             low = Decimal(str(item.get("min_score")))
@@ -185,7 +195,7 @@ def save_scorecard(
         for name, value in data.items():
             if name != "code":
                 setattr(template, name, value)
-        template.full_clean()
+        validate(template)  # full_clean, and no NUL (which full_clean lets through)
         template.save()
     template.criteria.all().delete()
     template.standings.all().delete()

@@ -88,6 +88,7 @@ BENEFIT_FIELDS = frozenset(
 )
 MAX_TIERS = 12
 MAX_CRITERIA = 12
+NUL = "\x00"  # never stored: PostgreSQL refuses it in text and JSON
 
 
 # -- programs and versions ------------------------------------------------------------
@@ -268,6 +269,8 @@ def clean_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict
     for name in ("cost_basis_metric", "notes"):
         if name in content:
             fields[name] = str(content[name] or "")
+    if NUL in fields.get("notes", ""):
+        fail("notes", _("Null characters are not allowed."))
     if "cost_basis_metric" in fields and fields["cost_basis_metric"] not in metrics:
         fail("cost_basis_metric", _("Unknown metric."))
     if "cost_basis_window" in content:
@@ -300,6 +303,9 @@ def clean_content(content: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict
         name = str(raw.get("name") or "").strip()
         if not name or len(name) > 80:
             fail(f"{at}.name", _("Give a name of at most 80 characters."))
+        for key in ("name", "name_zh"):
+            if NUL in str(raw.get(key) or ""):
+                fail(f"{at}.{key}", _("Null characters are not allowed."))
         combine = raw.get("combine") or "all"
         if combine not in Tier.Combine.values:
             fail(f"{at}.combine", _("Choose all, any or at_least."))
