@@ -785,6 +785,10 @@ def override_tier(
     codes = set(live.tiers.values_list("code", flat=True)) if live else set()
     if tier not in codes:
         errors["tier"] = [_("Choose a tier of the live version.")]
+    if not in_scope(program).filter(pk=organisation.pk).exists():
+        errors["organisation"] = [
+            _("The program does not apply to this organisation (its kinds, regions or tags).")
+        ]
     if not str(reason or "").strip():
         errors["reason"] = [_("Give the reason for the override.")]
     today = timezone.localdate()

@@ -293,6 +293,22 @@ def test_override_validation(vendor_admin: Any, field: str, kwargs: dict) -> Non
     assert not Membership.objects.exists()
 
 
+def test_override_needs_an_organisation_the_program_applies_to(vendor_admin: Any) -> None:
+    program = make_program(vendor_admin, kinds=["reseller"])
+    supplier = partners(1, kind="supplier")[0]
+    with pytest.raises(ValidationError) as raised:
+        services.override_tier(
+            actor=vendor_admin,
+            program=program,
+            organisation=supplier,
+            tier="gold",
+            reason="why",
+            until=timezone.localdate() + ONE_DAY,
+        )
+    assert "organisation" in raised.value.message_dict
+    assert not Membership.objects.exists()
+
+
 def test_end_override(vendor_admin: Any, analyst: Any) -> None:
     today = timezone.localdate()
     program = make_program(vendor_admin)
