@@ -136,9 +136,10 @@ def early_warnings(
                 if warning is not None:
                     warning.run = run
                     warnings.append(warning)
+    metrics = metric_names()  # once: one query per warning grew with the network
     for warning in warnings:
         warning.run = run
-        warning.message = describe(warning)
+        warning.message = describe(warning, metrics)
     Warning.objects.bulk_create(warnings, batch_size=2000)
     _notify(program, run, warnings)
     return warnings
@@ -214,6 +215,7 @@ def _notify(program: Program, run: EvaluationRun, warnings: list[Warning]) -> No
         ).select_related("account_manager")
     }
     notes = []
+    metrics = metric_names()
     for warning in warnings:
         org = managers.get(warning.organisation_id)
         if org is None or not org.account_manager.is_active:
@@ -227,7 +229,7 @@ def _notify(program: Program, run: EvaluationRun, warnings: list[Warning]) -> No
                     recipient=manager,
                     subject=_("%(organisation)s may drop a tier in %(program)s")
                     % {"organisation": org.name, "program": localised(program)},
-                    body=describe(warning),
+                    body=describe(warning, metrics),
                     link=f"/programs/{program.code}/organisations/{org.pk}/",
                     organisation=org,
                 )
