@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -31,6 +32,9 @@ class Cadence(models.TextChoices):
     QUARTER = "quarter", _("Quarterly")
 
 
+RESERVED_CODES = frozenset({"new"})
+
+
 class Scope(models.Model):
     """Which organisations something applies to: kinds, regions (a country code or a
     province / state name), tags; an empty list does not narrow."""
@@ -41,6 +45,13 @@ class Scope(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        # /programs/new/ and /scorecards/new/ are the pages that create one: a program or
+        # scorecard coded "new" could never be opened (the API and files made them).
+        if self._state.adding and getattr(self, "code", None) in RESERVED_CODES:
+            raise ValidationError({"code": _("This code is reserved; choose another.")})
 
 
 class Program(Scope, Shared):

@@ -205,7 +205,7 @@ def test_create_program_bad_content_names_the_place(
         api(channel_manager),
         "post",
         "/programs",
-        {"code": "new", "name": "New", "content": content},
+        {"code": "fresh", "name": "Fresh", "content": content},
         422,
     )
     assert field in answer["fields"], answer["fields"]
