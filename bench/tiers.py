@@ -407,7 +407,7 @@ def report(bench: Bench, repeat: int, applied: bool = True) -> None:
             print(
                 "    "
                 + "; ".join(f"{PHASES[name]} {spent:.2f} s" for name, spent in parts.items())
-                + f"; the rest (decide, rows made, summary, audit) {rest:.2f} s"
+                + f"; the rest (decide, rows made, summary, audit, commit) {rest:.2f} s"
             )
 
 
