@@ -18,6 +18,7 @@ from accord.core.services import notify_many
 from accord.metrics.engine import GRAIN_MONTHS, compute
 from accord.metrics.models import MetricDefinition
 from accord.partners.models import Organisation
+from accord.programs.bulk import insert_rows
 from accord.programs.evaluation import Evaluation, in_scope, next_evaluation
 from accord.programs.models import EvaluationRun, Membership, Program, Warning
 from accord.programs.rules import CriterionRule, Decision, State, TierRule, number, window_text
@@ -140,7 +141,16 @@ def early_warnings(
     for warning in warnings:
         warning.run = run
         warning.message = describe(warning, metrics)
-    Warning.objects.bulk_create(warnings, batch_size=2000)
+    # One statement whatever the number of warnings (bulk_create: one per 142 on SQLite).
+    insert_rows(
+        Warning,
+        ("organisation", "kind", "tier_code", "next_evaluation", "message", "details"),
+        [
+            (w.organisation_id, w.kind, w.tier_code, w.next_evaluation, w.message, w.details)
+            for w in warnings
+        ],
+        constants={"run": run.pk},
+    )
     _notify(program, run, warnings)
     return warnings
 
