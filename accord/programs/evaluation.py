@@ -380,6 +380,17 @@ def evaluate(rules: ProgramRules, *, as_of: dt.date, organisations: QuerySet) ->
             values[f"{definition.code}@{window}"] = full
     if ids is None:
         ids = list(organisations.values_list("pk", flat=True))
+    return evaluate_columns(rules, as_of, ids, values)
+
+
+def evaluate_columns(
+    rules: ProgramRules,
+    as_of: dt.date,
+    ids: list[int],
+    values: dict[str, dict[int, Decimal | None]],
+) -> Evaluation:
+    """The tier each of ``ids`` qualifies for, from every criterion's computed values
+    ("metric@window" -> organisation -> value; an organisation absent has no value)."""
     qualified = dict.fromkeys(ids, "")
     known: dict[str, Known] = {}
     for tier in rules.tiers:  # lowest first: a higher tier overwrites
