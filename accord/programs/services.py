@@ -633,7 +633,7 @@ def evaluate_program(
             )
         )
     # One statement whatever the number of organisations (bulk_create would need one per
-    # 99 rows on SQLite).
+    # 111 rows on SQLite).
     insert_rows(EvaluationResult, RESULT_FIELDS, results, constants={"run": run.pk})
     summary: dict[str, Any] = {
         "distribution": distribution,
