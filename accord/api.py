@@ -28,7 +28,9 @@ def _mount() -> None:
     from accord.channel.api import router as channel_router
     from accord.core.audit_api import router as audit_router
     from accord.core.notifications_api import router as notifications_router
+    from accord.deals.api import router as deals_router
     from accord.imports.api import router as imports_router
+    from accord.leads.api import router as leads_router
     from accord.metrics.api import router as metrics_router
     from accord.partners.api import router as partners_router
     from accord.programs.api import router as programs_router
@@ -41,6 +43,8 @@ def _mount() -> None:
     api.add_router("/v1/", metrics_router)
     api.add_router("/v1/", programs_router)
     api.add_router("/v1/", notifications_router)
+    api.add_router("/v1/", deals_router)
+    api.add_router("/v1/", leads_router)
 
 
 _mount()

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "accord.imports",
     "accord.metrics",
     "accord.programs",
+    "accord.deals",
+    "accord.leads",
     "accord.demo",
     "django_tasks",
     "django_tasks_db",
@@ -230,5 +232,9 @@ LOGGING = {
 
 # Money in other currencies converts into this one through dated exchange rates.
 # Periodic jobs `accord worker` keeps enqueued (each task enqueues its own next run).
-ACCORD_PERIODIC_TASKS = ["accord.programs.tasks.evaluate_due_programs"]
+ACCORD_PERIODIC_TASKS = [
+    "accord.programs.tasks.evaluate_due_programs",
+    "accord.deals.tasks.deal_timers",
+    "accord.leads.tasks.recall_overdue_leads",
+]
 ACCORD_BASE_CURRENCY = os.environ.get("ACCORD_BASE_CURRENCY", "USD").upper()

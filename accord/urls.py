@@ -15,6 +15,8 @@ urlpatterns = [
     path("kpis/", include("accord.metrics.urls")),
     path("programs/", include("accord.programs.urls")),
     path("scorecards/", include("accord.programs.scorecard_urls")),
+    path("deals/", include("accord.deals.urls")),
+    path("leads/", include("accord.leads.urls")),
     path("notifications/", include("accord.core.notification_urls")),
     path("", include("accord.partners.urls")),
 ]

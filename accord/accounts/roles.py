@@ -49,9 +49,46 @@ PROGRAMS_EDIT = [
     "programs.change_scorecardtemplate",
     "programs.score_scorecardtemplate",
 ]
+# Deal registrations and leads as partners see them: through restrict, only their own
+# registrations (and the bare fact of a conflict), the leads offered to them and the
+# routing events about them.
+DEALS_VIEW = [
+    "deals.view_registration",
+    "deals.view_registrationline",
+    "deals.view_conflict",
+    "deals.view_engagementrules",
+    "leads.view_lead",
+    "leads.view_routingevent",
+]
+# What only vendor staff read: resolved end customers, routing rules and lead settings.
+DEALS_STAFF_VIEW = [
+    "deals.view_endcustomer",
+    "leads.view_routingrule",
+    "leads.view_leadsettings",
+]
+DEALS_REGISTER = ["deals.add_registration", "deals.change_registration"]
+LEADS_RESPOND = ["leads.respond_lead", "leads.change_lead"]
+DEALS_DECIDE = [
+    "deals.decide_registration",
+    "deals.manage_engagement",
+    "deals.change_engagementrules",
+    "deals.add_endcustomer",
+    "deals.change_endcustomer",
+    "deals.change_conflict",
+]
+LEADS_ROUTE = [
+    "leads.add_lead",
+    "leads.change_lead",
+    "leads.route_lead",
+    "leads.add_routingrule",
+    "leads.change_routingrule",
+    "leads.delete_routingrule",
+    "leads.change_leadsettings",
+]
 VIEW_ALL = [
     *CHANNEL_VIEW,
     *PROGRAMS_VIEW,
+    *DEALS_VIEW,
     "partners.view_organisation",
     "partners.view_contact",
     "partners.view_territory",
@@ -138,10 +175,14 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + OWN_TOKENS
         + CHANNEL_EDIT
         + RUNS_VIEW
+        + DEALS_STAFF_VIEW
         + PROGRAMS_EDIT
+        + DEALS_REGISTER
+        + DEALS_DECIDE
+        + LEADS_ROUTE
         + ["partners.delete_organisation", "partners.delete_agreement"],
     ),
-    "executive": ("Executive", False, "all", VIEW_ALL + RUNS_VIEW + OWN_TOKENS),
+    "executive": ("Executive", False, "all", VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS),
     "channel_manager": (
         "Channel manager",
         False,
@@ -152,7 +193,11 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + ["partners.add_territoryassignment", "partners.delete_territoryassignment"]
         + CHANNEL_EDIT
         + RUNS_VIEW
+        + DEALS_STAFF_VIEW
         + PROGRAMS_EDIT
+        + DEALS_REGISTER
+        + DEALS_DECIDE
+        + LEADS_ROUTE
         + OWN_TOKENS,
     ),
     "partner_account_manager": (
@@ -168,7 +213,11 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         ]
         + AGREEMENTS_EDIT
         + RUNS_VIEW
+        + DEALS_STAFF_VIEW
         + ["programs.override_program"]
+        + DEALS_REGISTER
+        + ["deals.decide_registration", "deals.change_conflict"]
+        + ["leads.add_lead", "leads.change_lead", "leads.route_lead"]
         + OWN_TOKENS,
     ),
     "regional_coordinator": (
@@ -178,27 +227,32 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         VIEW_ALL
         + ["partners.change_organisation", "partners.add_contact", "partners.change_contact"]
         + RUNS_VIEW
+        + DEALS_STAFF_VIEW
         + OWN_TOKENS,
     ),
     "commercial_manager": (
         "Commercial manager",
         False,
         "all",
-        VIEW_ALL + AGREEMENTS_EDIT + RUNS_VIEW + OWN_TOKENS,
+        VIEW_ALL + AGREEMENTS_EDIT + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS,
     ),
     "service_delivery_manager": (
         "Service-delivery manager",
         False,
         "all",
-        VIEW_ALL + ["partners.add_contact", "partners.change_contact"] + RUNS_VIEW + OWN_TOKENS,
+        VIEW_ALL
+        + ["partners.add_contact", "partners.change_contact"]
+        + RUNS_VIEW
+        + DEALS_STAFF_VIEW
+        + OWN_TOKENS,
     ),
     "transformation_manager": (
         "Transformation manager",
         False,
         "all",
-        VIEW_ALL + RUNS_VIEW + OWN_TOKENS,
+        VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS,
     ),
-    "analyst": ("Analyst", False, "all", VIEW_ALL + RUNS_VIEW + OWN_TOKENS),
+    "analyst": ("Analyst", False, "all", VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS),
     "partner_admin": (
         "Partner administrator",
         True,
@@ -212,6 +266,8 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         ]
         + USERS_ADMIN
         + PARTNER_DATA_EDIT
+        + DEALS_REGISTER
+        + LEADS_RESPOND
         + OWN_TOKENS,
     ),
     "partner_sales": (
@@ -221,6 +277,8 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         VIEW_ALL
         + ["partners.add_contact", "partners.change_contact"]
         + PARTNER_DATA_EDIT
+        + DEALS_REGISTER
+        + LEADS_RESPOND
         + OWN_TOKENS,
     ),
     "partner_viewer": (
@@ -237,6 +295,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         ]
         + CHANNEL_VIEW
         + PROGRAMS_VIEW
+        + DEALS_VIEW
         + OWN_TOKENS,
     ),
 }
