@@ -230,6 +230,7 @@ class Registration(OrganisationOwned):
     protected_until = models.DateField(_("protected until"), null=True, blank=True)
     extension_requested_at = models.DateTimeField(_("extension requested"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)
+    extension_decided_at = models.DateTimeField(_("extension decided"), null=True, blank=True)
     extended = models.BooleanField(_("extended"), default=False)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
