@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.channel.models import Shared
 from accord.core.models import OrganisationOwned
-from accord.partners.models import currency_validator
+from accord.partners.models import country_validator, currency_validator
 
 
 class LeadSettings(Shared):
@@ -120,7 +120,9 @@ class Lead(OrganisationOwned):
     contact_name = models.CharField(_("contact"), max_length=150, blank=True)
     contact_email = models.EmailField(_("e-mail"), blank=True)
     contact_phone = models.CharField(_("phone"), max_length=50, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, validators=[country_validator]
+    )
     region = models.CharField(_("province / state"), max_length=100, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     territory = models.ForeignKey(
