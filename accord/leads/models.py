@@ -35,7 +35,9 @@ class LeadSettings(Shared):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    tier_acceptance_hours = models.JSONField(_("acceptance SLA per tier"), default=dict)
+    tier_acceptance_hours = models.JSONField(
+        _("acceptance SLA per tier"), default=dict, blank=True
+    )
     max_offers = models.PositiveSmallIntegerField(
         _("offers before manual review"), default=5, validators=[MinValueValidator(1)]
     )
