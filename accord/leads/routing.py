@@ -136,9 +136,13 @@ def resolve_territory(country: str, region: str, city: str) -> tuple[Territory |
     for index, (label, _value) in enumerate(places):
         options = matches.get(label) or []
         if len(options) > 1:
-            broader = [t for later, _v in places[index + 1 :] for t in matches.get(later) or []]
-            narrowed = [t for t in options if any(t.path.startswith(b.path) for b in broader)]
-            options = narrowed or options[:1]
+            # The nearest broader place that tells them apart (the region before the country).
+            for later, _v in places[index + 1 :]:
+                broader = matches.get(later) or []
+                narrowed = [t for t in options if any(t.path.startswith(b.path) for b in broader)]
+                if narrowed:
+                    options = narrowed
+                    break
         if options:
             # With several equally good matches the first in tree order wins (deterministic).
             return options[0], label
