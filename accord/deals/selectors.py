@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accord.channel.models import Product
 from accord.core.errors import Http404
 from accord.core.models import AuditEntry
-from accord.deals.models import Conflict, EngagementRules, Registration
+from accord.deals.models import Conflict, EndCustomer, EngagementRules, Registration
 from accord.partners.models import Organisation
 
 
@@ -177,6 +177,11 @@ def conflicts(user: Any, registration: Registration) -> list[dict[str, Any]]:
         .order_by("-blocking", "-score", "pk")
     )
     return [conflict_view(user, row, rules=rules) for row in rows]
+
+
+def end_customers(user: Any) -> QuerySet:
+    """Resolved end customers and named accounts, by name (vendor staff)."""
+    return EndCustomer.objects.restrict(user, "view").order_by("name", "pk")
 
 
 def history(user: Any, registration: Registration) -> QuerySet:
