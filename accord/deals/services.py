@@ -699,6 +699,27 @@ def _redetect(
     return _store_conflicts(registration, detect(probe, rules=rules, today=_today(now)), now)
 
 
+def _refresh_neighbours(
+    registration: Registration, rules: EngagementRules, now: dt.datetime
+) -> None:
+    """Detect again for the pending registrations ``registration`` conflicts with, so each
+    side shows the other. Best effort: one locked by a concurrent decision is skipped (it
+    detects again itself when decided), which also keeps lock orders from crossing."""
+    ids = Conflict.objects.filter(
+        registration=registration,
+        kind=Conflict.Kind.REGISTRATION,
+        other__status__in=(Status.SUBMITTED, Status.RETURNED),
+    ).values_list("other_id", flat=True)
+    neighbours = (
+        Registration.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=list(ids))
+        .select_related("organisation")
+        .order_by("pk")
+    )
+    for neighbour in neighbours:
+        _redetect(neighbour, rules, now)
+
+
 def _refresh_conflicts_against(
     registration: Registration, rules: EngagementRules, today: dt.date
 ) -> None:
@@ -926,6 +947,7 @@ def _approve(
         reason=reason,
     )
     _refresh_conflicts_against(registration, rules, today)
+    _refresh_neighbours(registration, rules, now)
     _notify_registrant(
         registration,
         actor,
@@ -1111,6 +1133,7 @@ def submit_registration(
     registration = _decide_submission(
         registration, actor=actor, rules=rules, verdict=verdict, conflicts=conflicts, now=now
     )
+    _refresh_neighbours(registration, rules, now)
     ensure_still_visible(actor, registration)
     return registration
 
@@ -1177,11 +1200,14 @@ def update_registration(
         now=now,
         fresh=resubmitted,
     )
+    _refresh_neighbours(registration, rules, now)
     ensure_still_visible(actor, registration)
     return registration
 
 
-def check_similar(*, actor: Any, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+def check_similar(
+    *, actor: Any, data: Mapping[str, Any], now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """The conflicts a submission of ``data`` would find, redacted for ``actor``; nothing
     is written. Only the name is needed; what is invalid so far is ignored."""
     from accord.deals.selectors import conflict_view
@@ -1236,7 +1262,7 @@ def check_similar(*, actor: Any, data: Mapping[str, Any]) -> list[dict[str, Any]
         end_customer_id=customer.pk if customer is not None else None,
     )
     rules = EngagementRules.current()
-    found = detect(probe, rules=rules, today=_today(timezone.now()))
+    found = detect(probe, rules=rules, today=_today(_now(now)))
     return [conflict_view(actor, conflict, rules=rules) for conflict in found]
 
 
