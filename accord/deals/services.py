@@ -895,9 +895,11 @@ def _approve(
     now: dt.datetime,
     reason: str,
     decision: dict[str, Any],
+    informed: Any = None,
 ) -> Registration:
     """Approve and protect; the database refuses a second protected registration of the
-    same end customer and product line (nothing is changed then)."""
+    same end customer and product line (nothing is changed then). The registrant is told,
+    unless they are the one acting (``actor``, or ``informed``: who submitted it)."""
     _ensure_transition(registration, Status.APPROVED)
     today = _today(now)
     days, tier = protection_window(registration, rules, today)
@@ -950,7 +952,7 @@ def _approve(
     _refresh_neighbours(registration, rules, now)
     _notify_registrant(
         registration,
-        actor,
+        informed or actor,
         lambda: _("Deal registration %(number)s approved") % {"number": registration.number},
         lambda: (
             _("%(customer)s is protected for you until %(until)s.")
@@ -999,6 +1001,7 @@ def _decide_submission(
                     now=now,
                     reason=_("Approved automatically: no conflict, and the standing allows it."),
                     decision={"rule": "auto_approve", "inputs": inputs},
+                    informed=actor,
                 )
         except errors.Conflict:
             # A concurrent registration won the protection since detection ran: it is
@@ -1018,26 +1021,30 @@ def _decide_submission(
 
 # -- registration services ---------------------------------------------------------------
 def _organisation_for(actor: Any, organisation: Any) -> Organisation:
-    """The organisation a registration is for: a partner's own (or a child), the vendor or
-    any visible partner for staff. Another organisation answers like a missing one."""
-    if actor is None:
-        if organisation is None:
-            return Organisation.objects.vendor()
-        return organisation
+    """The organisation a registration is for (read afresh): a partner's own (or a child),
+    the vendor or any visible partner for staff. Another organisation answers like a
+    missing one."""
     if organisation is None:
-        return actor.organisation if actor.is_partner else Organisation.objects.vendor()
+        if actor is not None and actor.is_partner:
+            organisation = actor.organisation_id
+        else:
+            organisation = Organisation.objects.vendor()
+    if actor is None:
+        pk = getattr(organisation, "pk", organisation)
+        return Organisation.objects.select_related("account_manager").get(pk=pk)
     pk = getattr(organisation, "pk", organisation)
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         pk = None
     found = (
-        Organisation.objects.restrict(actor, "view").filter(pk=pk).first()
+        Organisation.objects.restrict(actor, "view")
+        .select_related("account_manager")
+        .filter(pk=pk)
+        .first()
         if pk is not None
         else None
     )
-    if found is None and not actor.is_partner and pk == Organisation.objects.vendor().pk:
-        found = Organisation.objects.vendor()
     if found is None:
         raise errors.ValidationError({"organisation": [_("Unknown organisation.")]})
     return found
