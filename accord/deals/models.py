@@ -68,7 +68,9 @@ class EngagementRules(Shared):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    tier_protection_days = models.JSONField(_("protection window per tier"), default=dict)
+    tier_protection_days = models.JSONField(
+        _("protection window per tier"), default=dict, blank=True
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
