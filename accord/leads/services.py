@@ -79,7 +79,12 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _locked(lead: Lead) -> Lead:
     """The lead re-read under a row lock (PostgreSQL; SQLite serialises writers anyway)."""
-    found = Lead.objects.select_for_update().select_related("territory").filter(pk=lead.pk).first()
+    found = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("territory")
+        .filter(pk=lead.pk)
+        .first()
+    )
     if found is None:
         raise Http404
     return found
@@ -578,7 +583,7 @@ def recall_lead(*, lead_id: int, now: dt.datetime | None = None) -> Lead | None:
     nothing to do (accepted meanwhile, re-offered with a later deadline, gone)."""
     now = _now(now)
     lead = (
-        Lead.objects.select_for_update()
+        Lead.objects.select_for_update(of=("self",))
         .select_related("territory")
         .filter(pk=lead_id, status=Lead.Status.OFFERED, accept_by__lte=now)
         .first()
