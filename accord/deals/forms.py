@@ -37,7 +37,7 @@ CUSTOMER_FIELDS = (
     "customer_region",
     "customer_country",
 )
-TIER_PREFIX = "tier_"
+TIER_PREFIX = "window_"
 
 
 def _check_date(value: dt.date | None) -> dt.date | None:

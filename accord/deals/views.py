@@ -84,7 +84,7 @@ RULES = {
 }
 
 
-# -- small helpers ------------------------------------------------------------------
+# -- small helpers -------------------------------------------------------------------------
 def _wants_partial(request: HttpRequest, target: str) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request and htmx.target == target
@@ -124,7 +124,7 @@ def _chinese() -> bool:
     return (get_language() or "").lower().startswith("zh")
 
 
-# -- the list and its export -------------------------------------------------------------
+# -- the list and its export ---------------------------------------------------------------
 def _filtered_registrations(
     request: HttpRequest,
 ) -> tuple[RegistrationFilterForm, QuerySet, dict[str, Any]]:
@@ -222,12 +222,12 @@ def registration_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return table_response(fmt, basename, header, lines(), title=_("Deal registrations"))
 
 
-# -- registering ---------------------------------------------------------------------
+# -- registering ---------------------------------------------------------------------------
 @login_required
 def registration_new(request: HttpRequest) -> HttpResponse:
     _require_perm(request, REGISTER)
     user = request.user
-    form = RegistrationForm(request.POST or None, user=user)
+    form = RegistrationForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         organisation = form.cleaned_data.get("organisation")
         try:
@@ -262,7 +262,7 @@ def registration_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Only a submitted or returned registration can be changed."))
         return redirect("deals:registration_detail", pk=registration.pk)
     form = RegistrationForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         user=user,
         registration=registration,
         initial=RegistrationForm.initial_from(registration),
@@ -313,7 +313,7 @@ def similar(request: HttpRequest) -> HttpResponse:
     return _render(request, "deals/_similar.html", context)
 
 
-# -- one registration ----------------------------------------------------------------
+# -- one registration ----------------------------------------------------------------------
 # action: (permission, form prefix, what it does, its success message)
 ACTIONS: dict[str, tuple[str, str, Callable[..., Any], Any]] = {
     "approve": (
@@ -678,7 +678,7 @@ def conflict_resolve(request: HttpRequest, pk: int, conflict_id: int) -> HttpRes
     return _render(request, "deals/registration_detail.html", context)
 
 
-# -- the approval queue ----------------------------------------------------------------
+# -- the approval queue --------------------------------------------------------------------
 @login_required
 @require_GET
 def approval_queue(request: HttpRequest) -> HttpResponse:
@@ -705,7 +705,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     return _render(request, "deals/approval_queue.html", context)
 
 
-# -- rules of engagement -----------------------------------------------------------------
+# -- rules of engagement -------------------------------------------------------------------
 def _tiers(program: Any) -> list[tuple[str, str]]:
     if program is None:
         return []
@@ -761,7 +761,7 @@ def rules_edit(request: HttpRequest) -> HttpResponse:
     )
 
 
-# -- named accounts ----------------------------------------------------------------------
+# -- named accounts ------------------------------------------------------------------------
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
@@ -791,20 +791,32 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return _render(request, template, context)
 
 
-def _owners(user: Any) -> list[tuple[int, str]]:
-    """Vendor staff who may own a named account."""
-    return [
-        (person.pk, f"{person.full_name or person.email} <{person.email}>")
+def _owners(user: Any, customer: EndCustomer | None) -> list[tuple[int, str]]:
+    """Vendor staff who may own a named account: those the user may list, and always the
+    user and the current owner (a channel manager may not list users)."""
+    people = {
+        person.pk: person
         for person in account_selectors.list_users(user).filter(organisation__is_vendor=True)
-    ]
+    }
+    people.setdefault(user.pk, user)
+    owner = customer.account_owner if customer is not None else None
+    if owner is not None:
+        people.setdefault(owner.pk, owner)
+    return sorted(
+        (
+            (pk, f"{person.full_name or person.email} <{person.email}>")
+            for pk, person in people.items()
+        ),
+        key=lambda choice: choice[1].casefold(),
+    )
 
 
 def _customer_form(request: HttpRequest, customer: EndCustomer | None) -> HttpResponse:
     user = request.user
     form = EndCustomerForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         user=user,
-        owners=_owners(user),
+        owners=_owners(user, customer),
         initial=EndCustomerForm.initial_from(customer) if customer else {"named_account": True},
     )
     if request.method == "POST" and form.is_valid():
