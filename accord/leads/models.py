@@ -3,7 +3,9 @@ and the routing history that explains every offer, acceptance, decline and recal
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -35,9 +37,7 @@ class LeadSettings(Shared):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    tier_acceptance_hours = models.JSONField(
-        _("acceptance SLA per tier"), default=dict, blank=True
-    )
+    tier_acceptance_hours = models.JSONField(_("acceptance SLA per tier"), default=dict, blank=True)
     max_offers = models.PositiveSmallIntegerField(
         _("offers before manual review"), default=5, validators=[MinValueValidator(1)]
     )
@@ -113,7 +113,8 @@ class Lead(OrganisationOwned):
         API = "api", _("API")
         IMPORT = "import", _("Import")
 
-    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    # "L-000042" from the primary key, set by save() (blank until the row exists).
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False, blank=True)
     external_key = models.CharField(
         _("external key"), max_length=100, null=True, blank=True, unique=True
     )
@@ -177,6 +178,16 @@ class Lead(OrganisationOwned):
 
     def __str__(self) -> str:
         return f"{self.number} {self.company_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.number:
+            super().save(*args, **kwargs)
+            return
+        # Unique meanwhile; the number proper needs the primary key.
+        self.number = f"new-{uuid.uuid4().hex[:16]}"
+        super().save(*args, **kwargs)
+        self.number = f"L-{self.pk:06d}"
+        type(self)._base_manager.filter(pk=self.pk).update(number=self.number)
 
 
 class RoutingEvent(OrganisationOwned):

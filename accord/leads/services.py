@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -420,17 +419,15 @@ def create_lead(
     now = _now(now)
     if source not in Lead.Source.values:
         raise ValidationError({"source": [_("Unknown source.")]})
-    lead = Lead(
-        **_clean_lead_data(data),
-        source=source,
-        number=f"tmp-{uuid.uuid4().hex[:16]}",
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_at=now,
-    )
+    lead = Lead(**_clean_lead_data(data), source=source)
     validate(lead)
+    return _store(actor=actor, lead=lead, route=route, now=now)
+
+
+def _store(*, actor: Any, lead: Lead, route: bool, now: dt.datetime) -> Lead:
+    lead.created_by = actor if getattr(actor, "pk", None) else None
+    lead.created_at = now
     lead.save(force_insert=True)
-    lead.number = f"L-{lead.pk:06d}"
-    lead.save(update_fields=["number"])
     record(
         actor=actor,
         obj=lead,
@@ -440,6 +437,14 @@ def create_lead(
     if route:
         lead = _route(actor=actor, lead=_locked(lead), now=now, rng=None, before=_snapshot(lead))
     return lead
+
+
+def store_imported_lead(*, actor: Any, lead: Lead, now: dt.datetime | None = None) -> Lead:
+    """Store a lead an import built and validated, audited, and route it; runs inside the
+    import's transaction (its offers' timers and e-mails go out when the import commits)."""
+    ensure_model_permitted(actor, "add", Lead)
+    lead.source = Lead.Source.IMPORT
+    return _store(actor=actor, lead=lead, route=True, now=_now(now))
 
 
 @transaction.atomic(durable=True)
