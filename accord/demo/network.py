@@ -33,6 +33,7 @@ from accord.accounts.services import create_user
 from accord.core.errors import Conflict
 from accord.demo import data
 from accord.demo.channel import CHANNEL_LIMIT, ChannelSummary, load_demo_channel
+from accord.demo.deals import DealsSummary, load_demo_deals
 from accord.demo.programs import ProgramsSummary, load_demo_programs
 from accord.partners.models import (
     Agreement,
@@ -244,7 +245,7 @@ FEATURED: tuple[_Featured, ...] = (
 )
 MIN_ORGANISATIONS = len(FEATURED)
 
-PARTNER_DOMAIN = {0: "huanan.demo", 10: "northwind.demo"}
+PARTNER_DOMAIN = {0: "huanan.demo", 10: "northwind.demo", 11: "atlas.demo"}
 DEMO_USERS: tuple[UserSpec, ...] = (
     UserSpec("admin@accord.demo", "Alex Admin", "administrator", None),
     UserSpec("executive@accord.demo", "Erin Executive", "executive", None),
@@ -265,6 +266,7 @@ DEMO_USERS: tuple[UserSpec, ...] = (
     UserSpec("admin@huanan.demo", "李娜 (Li Na)", "partner_admin", 0, language="zh-hans"),
     UserSpec("sales@huanan.demo", "王伟 (Wang Wei)", "partner_sales", 0, language="zh-hans"),
     UserSpec("viewer@northwind.demo", "Grace Walker", "partner_viewer", 10),
+    UserSpec("sales@atlas.demo", "Jonas Becker", "partner_sales", 11),
 )
 
 # Generated organisations: kind weights, status weights.
@@ -719,6 +721,7 @@ class DemoSummary:
     skipped_assignments: int = 0
     channel: ChannelSummary = field(default_factory=ChannelSummary)
     programs: ProgramsSummary = field(default_factory=ProgramsSummary)
+    deals: DealsSummary = field(default_factory=DealsSummary)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, organisation
 
     def created_anything(self) -> bool:
@@ -733,6 +736,7 @@ class DemoSummary:
                 self.users,
                 self.channel.total(),
                 self.programs.total(),
+                self.deals.total(),
             )
         )
 
@@ -1022,6 +1026,7 @@ def load_demo_network(
     progress: Callable[[int, int], None] | None = None,
     channel: bool = False,
     programs: bool = False,
+    deals: bool = False,
 ) -> DemoSummary:
     """Create whatever of the demo network is missing; never changes an existing row.
 
@@ -1030,7 +1035,8 @@ def load_demo_network(
     also loads the channel data (``accord.demo.channel``) of the first CHANNEL_LIMIT
     organisations (``accord demo`` does). ``programs`` then loads the partner program and
     scorecards with a year of evaluations (``accord.demo.programs``; it also gives demo
-    organisations without an account manager one).
+    organisations without an account manager one). ``deals`` then loads deal registrations
+    and leads with their history (``accord.demo.deals``; needs the program and products).
     """
     if method == "auto":
         method = "services" if organisations <= SERVICE_LIMIT else "bulk"
@@ -1086,4 +1092,8 @@ def load_demo_network(
         started = time.perf_counter()
         summary.programs = load_demo_programs(today or timezone.localdate())
         summary.programs.seconds = time.perf_counter() - started
+    if deals:
+        started = time.perf_counter()
+        summary.deals = load_demo_deals(today or timezone.localdate(), seed)
+        summary.deals.seconds = time.perf_counter() - started
     return summary

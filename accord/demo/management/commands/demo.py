@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accord.accounts.roles import ROLE_LABELS
+from accord.demo.deals import describe as describe_deals
 from accord.demo.network import (
     DEFAULT_ORGANISATIONS,
     DEFAULT_SEED,
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             "--no-channel",
             action="store_true",
             help="Skip the channel data (products, sales, stock, deliveries, surveys) and "
-            "the partner program and scorecards built on it.",
+            "the partner program, scorecards, deal registrations and leads built on it.",
         )
         parser.add_argument("--host", default="127.0.0.1", help="Address to serve on.")
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on.")
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             progress=progress,
             channel=not options["no_channel"],
             programs=not options["no_channel"],
+            deals=not options["no_channel"],
         )
         elapsed = time.perf_counter() - started
         if summary.created_anything():
@@ -96,6 +98,8 @@ class Command(BaseCommand):
                 )
             if summary.programs.total():
                 self.stdout.write(describe(summary.programs))
+            if summary.deals.total():
+                self.stdout.write(describe_deals(summary.deals))
         else:
             self.stdout.write(
                 f"The demo network is already loaded ({summary.existing_organisations:,} "
