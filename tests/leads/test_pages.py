@@ -711,3 +711,15 @@ def test_rule_kinds_offered_match_the_model(login, rules, channel_manager):
     text = body(login(channel_manager).get("/leads/rules/"))
     for value, _label in RoutingRule.Kind.choices:
         assert f'<option value="{value}"' in text
+
+
+def test_the_htmx_settings_form_returns_only_the_form(login, channel_manager):
+    program = tier_program({"bronze": 0, "platinum": 3}, code="other")
+    response = login(channel_manager).post(
+        "/leads/settings/",
+        {"op": "refresh", "tier_program": program.pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="settings-form",
+    )
+    text = body(response)
+    assert text.lstrip().startswith("<form") and 'name="tier_bronze"' in text
