@@ -192,6 +192,9 @@ def history(user: Any, registration: Registration) -> QuerySet:
 
 def product_lines() -> list[str]:
     """The catalogue's product lines, sorted."""
-    return sorted(
-        Product.objects.exclude(product_line="").values_list("product_line", flat=True).distinct()
+    return list(
+        Product.objects.exclude(product_line="")
+        .order_by("product_line")
+        .values_list("product_line", flat=True)
+        .distinct()
     )

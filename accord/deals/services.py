@@ -265,6 +265,7 @@ def _canonical_lines(lines: Iterable[str]) -> dict[str, str]:
     known = {
         line.casefold(): line
         for line in Product.objects.exclude(product_line="")
+        .order_by()
         .values_list("product_line", flat=True)
         .distinct()
     }
