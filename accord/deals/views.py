@@ -289,14 +289,16 @@ def registration_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def similar(request: HttpRequest) -> HttpResponse:
     """The live panel: the conflicts a submit would find now. Nothing is written."""
     user = request.user
-    if not (user.has_perm(REGISTER) or user.has_perm(CHANGE)):
-        raise PermissionDenied
+    _require_perm(request, REGISTER)
     registration = None
     exclude = _int(request.POST.get("registration"))
     if exclude is not None:
         registration = selectors.get_registration(user, exclude)
     form = RegistrationForm(request.POST, user=user, registration=registration)
     data = form.partial_data()
+    if registration is not None:
+        # Checked as the registrant's, whoever edits it.
+        data["organisation"] = registration.organisation_id
     context: dict[str, Any] = {"candidates": [], "ready": False, "error": ""}
     if data["customer_name"] or data["customer_tax_id"] or data["customer_domain"]:
         context["ready"] = True

@@ -426,6 +426,9 @@ def test_return_edit_resubmit_and_reject_with_reasons(
     partner = login(partner_b_user)
     page = html(partner.get(f"/deals/{second.pk}/"))
     assert "Which site is it?" in page and f"/deals/{second.pk}/edit/" in page
+    # The edit page's panel checks as B's registration and leaves itself out.
+    panel = html(partner.post("/deals/similar/", {**form(), "registration": second.pk}))
+    assert CONFLICT_SENTENCE in panel and second.number not in panel
     edit = partner.get(f"/deals/{second.pk}/edit/")
     assert edit.context["form"]["customer_name"].value() == "Acme Corporation Ltd"
     assert edit.context["form"]["other_lines"].value() == "Servers"
