@@ -309,7 +309,7 @@ class RulesForm(forms.ModelForm):
         days = self.instance.tier_protection_days or {}
         for code, name in tiers:
             self.fields[f"{TIER_PREFIX}{code}"] = forms.IntegerField(
-                label=_("Protection window for %(tier)s (days)") % {"tier": name},
+                label=_("%(tier)s (days)") % {"tier": name},
                 required=False,
                 min_value=1,
                 max_value=3650,
