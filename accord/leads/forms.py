@@ -24,6 +24,9 @@ FIELD_LIMIT = 200
 # The editor reads at most this many rules from a post (the service has its own limit and
 # says so; this only bounds what a crafted post can make us render).
 MAX_POSTED = 40
+# Numbers of this many digits are beyond any parameter's range (and "1e999999999" would be a
+# billion-digit int): they go to the service as typed, which refuses them.
+LARGEST_DIGITS = 10
 KIND = RoutingRule.Kind
 WEIGHTS = (
     ("lead_priority", _("Lead priority of the partner's tier")),
@@ -467,11 +470,13 @@ def apply_operation(state: dict[str, Any], operation: str) -> bool:
 def _number(value: str, integer: bool) -> Any:
     """A typed number for the JSON parameters; text that is not one goes as typed, for the
     service to refuse with a field error."""
+    if not value.isascii():
+        return value
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError):
         return value
-    if not number.is_finite():
+    if not number.is_finite() or number.adjusted() >= LARGEST_DIGITS:
         return value
     if integer and number == number.to_integral_value():
         return int(number)

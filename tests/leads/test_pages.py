@@ -16,6 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accord.leads import services
+from accord.leads.forms import LeadForm
 from accord.leads.models import Lead, LeadSettings, RoutingEvent, RoutingRule
 from tests.factories import OrganisationFactory
 from tests.leads.builders import rule, set_rules, tier_program
@@ -723,3 +724,49 @@ def test_the_htmx_settings_form_returns_only_the_form(login, channel_manager):
     )
     text = body(response)
     assert text.lstrip().startswith("<form") and 'name="tier_bronze"' in text
+
+
+@pytest.mark.parametrize(
+    "value", ["1e999999999", "NaN", "-Infinity", "0x10", "٣", "", "1.5", "-3", "9" * 39]
+)
+def test_odd_numbers_in_rule_parameters_are_field_errors_never_500(
+    login, rules, channel_manager, value
+):
+    data = rules_post(
+        {"name": "Busy", "kind": "capacity", "max_open": value, "active": "1"},
+        {"name": "Good", "kind": "performance", "min_win": value, "min_offers": value},
+        {"name": "Top", "kind": "tier", "min_rank": value},
+        {"id": "99999999999999999999", "name": "Pick", "kind": "nope"},
+    )
+    response = login(channel_manager).post("/leads/rules/", data)
+    assert response.status_code == 200
+    text = body(response)
+    assert errors_for(text, "r0-max_open") and errors_for(text, "r3-kind")
+    assert RoutingRule.objects.count() == 2
+
+
+ODD = ["\x00", "x" * 5000, "9" * 40, "-1", "1e999999999", "NaN", "<script>", "٣", " "]
+
+
+@pytest.mark.parametrize("value", ODD)
+def test_odd_input_anywhere_is_a_form_error_never_a_500(
+    login, lead, manual_lead, channel_manager, partner_a_user, value
+):
+    staff = login(channel_manager)
+    for name in ("q", "status", "partner", "territory", "page"):
+        assert staff.get("/leads/", {name: value}).status_code == 200
+        assert staff.get("/leads/export.csv", {name: value}).status_code == 200
+    for name in LeadForm.FIELDS:
+        response = staff.post("/leads/new/", {**NEW, name: value})
+        assert response.status_code in (200, 302)
+    for name in ("acceptance_hours", "tier_program", "max_offers", "performance_days", "op"):
+        data = {"acceptance_hours": "5", "max_offers": "5", "performance_days": "5", name: value}
+        assert staff.post("/leads/settings/", data).status_code in (200, 302)
+    data = {"assign-organisation": value, "assign-reason": value}
+    assert staff.post(f"/leads/{manual_lead.pk}/assign/", data).status_code in (200, 302)
+    data = {"close-outcome": value, "close-reason": value}
+    assert staff.post(f"/leads/{lead.pk}/close/", data).status_code in (200, 302)
+    assert staff.post("/leads/rules/", {"op": value, "r0-kind": value}).status_code == 200
+    partner = login(partner_a_user)
+    data = {"decline-reason": value}
+    assert partner.post(f"/leads/{lead.pk}/decline/", data).status_code in (200, 302)
