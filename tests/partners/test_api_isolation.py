@@ -294,7 +294,9 @@ def test_every_operation_is_in_the_matrix():
     # Apps with their own isolation matrix (which checks it covers all their operations).
     from tests.channel.test_api import CHANNEL_OPERATIONS
     from tests.core.test_notifications_api import NOTIFICATIONS_OPERATIONS
+    from tests.deals.test_api import DEALS_OPERATIONS
     from tests.imports.test_api import IMPORTS_OPERATIONS
+    from tests.leads.test_api import LEADS_OPERATIONS
     from tests.metrics.test_api import METRICS_OPERATIONS
     from tests.programs.test_api import PROGRAMS_OPERATIONS
     from tests.programs.test_api_scorecards import SCORECARDS_OPERATIONS
@@ -306,6 +308,8 @@ def test_every_operation_is_in_the_matrix():
         *PROGRAMS_OPERATIONS,
         *SCORECARDS_OPERATIONS,
         *NOTIFICATIONS_OPERATIONS,
+        *DEALS_OPERATIONS,
+        *LEADS_OPERATIONS,
     }
     assert operations - elsewhere == {case.name for case in CASES}
 
