@@ -3,6 +3,7 @@ which other rows its lookups name (by external key, product key, territory code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from accord.channel.models import (
     SalesLine,
     SurveyResponse,
 )
+from accord.leads.models import Lead
+from accord.leads.services import store_imported_lead
 from accord.partners.models import Contact, Organisation, Territory
 
 TEXT, INT, DECIMAL, DATE, BOOL, CHOICE, LOOKUP = (
@@ -76,6 +79,9 @@ class Kind:
     fact: bool
     permission_models: tuple[type[models.Model], ...] = ()
     description: Any = ""
+    # Stores a new, validated row (actor, row) when a plain save is not enough: a lead is
+    # audited and routed. Runs inside the import's transaction.
+    create: Callable[[Any, models.Model], Any] | None = None
     field_map: dict[str, Field] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -348,6 +354,36 @@ _register(
             _text("name", required=True),
             Field("earned_on", DATE, required=True),
             Field("expires_on", DATE),
+        ),
+    )
+)
+_register(
+    Kind(
+        code="leads",
+        label=_("Leads"),
+        model=Lead,
+        identity=("external_key",),
+        fact=False,
+        description=_(
+            "Sales leads, identified by their key in the source system; each new lead is "
+            "routed to a partner at once. A known key updates the lead's details (it is not "
+            "routed again)."
+        ),
+        create=lambda actor, lead: store_imported_lead(actor=actor, lead=lead),
+        fields=(
+            _text("external_key", required=True),
+            _text("company_name", required=True),
+            _text("contact_name"),
+            _text("contact_email"),
+            _text("contact_phone"),
+            _text("country", help=_("Two-letter ISO 3166 code.")),
+            _text("region"),
+            _text("city"),
+            Field("territory", LOOKUP, lookup="territory", help=_("The territory code.")),
+            _text("product_line"),
+            Field("value", DECIMAL, help=_("Estimated value.")),
+            _text("currency", help=_("Three-letter ISO 4217 code.")),
+            _text("description"),
         ),
     )
 )

@@ -1065,7 +1065,13 @@ class _Run:
                 return obj.pk
         try:
             with transaction.atomic():
-                obj.save()
+                if creating and self.kind.create is not None:
+                    self.kind.create(self.actor, obj)
+                else:
+                    obj.save()
+        except DjangoValidationError as error:
+            self.issue(number, "", "", " ".join(error.messages))
+            return None
         except (IntegrityError, DatabaseError) as error:
             self.issue(
                 number,

@@ -124,6 +124,7 @@ def test_import_kinds(vendor_admin, partner_a_viewer, api):
         "surveys",
         "certifications",
         "exchange_rates",
+        "leads",
     }
     fields = {f["name"]: f for f in by_code["sales_lines"]["fields"]}
     assert fields["organisation"]["lookup"] == "organisation" and fields["date"]["required"]
