@@ -504,8 +504,10 @@ class _Planner:
         return plan
 
     def pair(self, country: str) -> tuple[Partner, Partner] | None:
-        """Two different partners of ``country``, or None."""
+        """Two different partners, of ``country`` when it has two."""
         pool = self.countries.get(country) or []
+        if len(pool) < 2:
+            pool = self.net.partners
         if len(pool) < 2:
             return None
         first = self.rng.choice(pool)
@@ -597,16 +599,15 @@ class _Planner:
             self.add(partners[1], "submitted", data, self.ago(0.4), [])
 
         # Partners running into direct-sales named accounts...
+        accounts = {name: code for name, _tax, _domain, code in NAMED_ACCOUNTS}
         for name, country, status in (
             ("Contoso Health Group Inc.", "US", "rejected"),
             ("长江能源集团有限公司", "CN", "submitted"),
         ):
-            pool = self.countries.get(country)
-            if not pool:
-                continue
-            partner = rng.choice(pool)
+            partner = rng.choice(self.countries.get(country) or net.partners)
             filed = self.ago(rng.uniform(0.5, 1.8) if status == "submitted" else 12)
-            data = _registration(rng, net, partner, name, [rng.choice(net.lines)], filed)
+            place = net.places.get(accounts[name])
+            data = _registration(rng, net, partner, name, [rng.choice(net.lines)], filed, place)
             reason = {"reason": "A direct-sales named account."}
             steps = (
                 [(filed + dt.timedelta(hours=5), "reject", reason)] if status == "rejected" else []
