@@ -132,7 +132,7 @@ def _detail_text(kind: str, detail: dict[str, Any]) -> str:
     if kind == RoutingRule.Kind.RANDOM:
         text = _("weighted by %(weight)s") % {"weight": _weight_label(detail.get("weight", ""))}
         if detail.get("default"):
-            text = _("no weighted random rule: %(text)s") % {"text": text}
+            text = _("%(text)s (there is no weighted random rule)") % {"text": text}
         return text
     return ""
 
@@ -152,21 +152,22 @@ def explain(event: RoutingEvent) -> list[str]:
             % {"count": trace["candidates"]}
         )
     for step in trace.get("steps", []):
-        required = _("required") if step.get("required") else _("optional")
+        detail = step.get("detail") or {}
+        before, after = step.get("before", 0), step.get("after", 0)
         values = {
-            "name": step.get("name", ""),
-            "required": required,
-            "before": step.get("before", 0),
-            "after": step.get("after", 0),
-            "detail": _detail_text(step.get("kind", ""), step.get("detail") or {}),
+            "name": step.get("name", "") if step.get("rule") is not None else _("Final pick"),
+            "required": _("required") if step.get("required") else _("optional"),
+            "before": before,
+            "after": after,
+            "detail": _detail_text(step.get("kind", ""), detail),
         }
-        if step.get("skipped"):
+        if step.get("kind") == RoutingRule.Kind.RANDOM:
+            line = _("%(name)s: one of %(before)s partners, %(detail)s")
+        elif step.get("skipped"):
             line = _(
                 "%(name)s (%(required)s): %(before)s → %(after)s partners %(detail)s; "
                 "skipped, since it left nobody"
             )
-        elif step.get("kind") == RoutingRule.Kind.RANDOM:
-            line = _("%(name)s: one of %(before)s partners, %(detail)s")
         else:
             line = _("%(name)s (%(required)s): %(before)s → %(after)s partners %(detail)s")
         lines.append((line % values).replace("  ", " ").strip())
@@ -191,7 +192,11 @@ def explain(event: RoutingEvent) -> list[str]:
             % {"organisation": _organisation_name(trace.get("chosen")), "reason": event.reason}
         )
     elif result == "manual":
-        lines.append(_("A required rule left no partner: the lead went to manual review."))
+        failed = [s for s in trace.get("steps", []) if s.get("rule") == trace.get("failed_rule")]
+        lines.append(
+            _("The required rule “%(name)s” left no partner: the lead went to manual review.")
+            % {"name": failed[0].get("name", "") if failed else "?"}
+        )
     elif result == "no_candidates":
         lines.append(_("Every active partner had been offered this lead: manual review."))
     elif result == "max_offers":

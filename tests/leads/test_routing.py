@@ -150,7 +150,7 @@ def test_no_territory_and_required_rule_sends_the_lead_to_manual_review(places: 
     assert event.trace["steps"][0]["after"] == 0
     assert len(event.trace["steps"]) == 1  # nothing ran after the failing rule
     assert selectors.explain(event)[-1] == (
-        "A required rule left no partner: the lead went to manual review."
+        "The required rule “Territory” left no partner: the lead went to manual review."
     )
 
 
@@ -400,10 +400,15 @@ def test_without_a_random_rule_the_last_step_weighs_by_lead_priority(vendor: Org
     gold, other = partner(), partner()
     hold(gold, program, "gold")
     set_rules(rule("partner_kind", kinds=["reseller"]))
-    trace = offer(route(new_lead())).trace
+    lead = route(new_lead())
+    trace = offer(lead).trace
     last = trace["steps"][-1]
     assert last["rule"] is None and last["detail"] == {"weight": "lead_priority", "default": True}
     assert "no weighted random rule" in last["note"]
+    assert selectors.explain(offer(lead))[-3] == (
+        "Final pick: one of 2 partners, weighted by lead priority "
+        "(there is no weighted random rule)"
+    )
     assert trace["weights"] == {str(gold.pk): 7.0, str(other.pk): 1.0}
 
 
