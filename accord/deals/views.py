@@ -386,6 +386,20 @@ def _why_text(code: str) -> str:
     return texts.get(code, code.replace("_", " "))
 
 
+def _conflict_input(conflict: Mapping[str, Any]) -> str:
+    """One conflict a decision considered: kind, score, resolution, whether it blocked."""
+    values = {
+        "kind": dict(Conflict.Kind.choices).get(conflict.get("kind"), conflict.get("kind")),
+        "score": conflict.get("score"),
+        "resolution": dict(Conflict.Resolution.choices).get(
+            conflict.get("resolution"), conflict.get("resolution")
+        ),
+    }
+    if conflict.get("blocking"):
+        return _("%(kind)s, score %(score)s, %(resolution)s, blocks approval") % values
+    return _("%(kind)s, score %(score)s, %(resolution)s") % values
+
+
 def _decision(registration: Registration) -> dict[str, Any] | None:
     """The rule that placed the registration where it stands, and its inputs ("why?")."""
     decision = registration.decision if isinstance(registration.decision, Mapping) else {}
@@ -398,24 +412,8 @@ def _decision(registration: Registration) -> dict[str, Any] | None:
     if why:
         lines.append((_("Because"), "; ".join(_why_text(code) for code in why)))
     conflicts = [c for c in inputs.get("conflicts") or [] if isinstance(c, Mapping)]
-    kinds = dict(Conflict.Kind.choices)
-    resolutions = dict(Conflict.Resolution.choices)
     if conflicts:
-        lines.append(
-            (
-                _("Conflicts considered"),
-                "; ".join(
-                    _("%(kind)s, score %(score)s, %(resolution)s%(blocking)s")
-                    % {
-                        "kind": kinds.get(c.get("kind"), c.get("kind")),
-                        "score": c.get("score"),
-                        "resolution": resolutions.get(c.get("resolution"), c.get("resolution")),
-                        "blocking": _(", blocks approval") if c.get("blocking") else "",
-                    }
-                    for c in conflicts
-                ),
-            )
-        )
+        lines.append((_("Conflicts considered"), "; ".join(_conflict_input(c) for c in conflicts)))
     elif "conflicts" in inputs:
         lines.append((_("Conflicts considered"), _("none")))
     gate = inputs.get("gate")
@@ -426,9 +424,11 @@ def _decision(registration: Registration) -> dict[str, Any] | None:
         lines.append((_("Scorecard standing"), "; ".join([text, *reasons])))
     protection = inputs.get("protection")
     if isinstance(protection, Mapping):
-        text = _("%(days)s days") % {"days": protection.get("days")}
-        if protection.get("tier"):
-            text += " " + _("(tier %(tier)s)") % {"tier": protection["tier"]}
+        values = {"days": protection.get("days"), "tier": protection.get("tier")}
+        if values["tier"]:
+            text = _("%(days)s days, the window of tier %(tier)s") % values
+        else:
+            text = _("%(days)s days") % values
         lines.append((_("Protection window"), text))
     rules = inputs.get("rules")
     if isinstance(rules, Mapping):

@@ -338,7 +338,11 @@ def test_a_second_registration_shows_the_conflict_and_cannot_be_approved(
     held = Registration.objects.get(customer_name=first)
     assert response["Location"] == f"/deals/{held.pk}/"
     assert held.status == Status.APPROVED and held.protected_until is not None
-    assert "approved" in html(login(partner_a_user).get(f"/deals/{held.pk}/", follow=True))
+    page = html(login(partner_a_user).get(f"/deals/{held.pk}/"))
+    # "Why?": the rule that approved it and its inputs.
+    assert "Approved automatically: no conflict, and the standing allows it" in page
+    assert "Conflicts considered</dt><dd>none" in page
+    assert "Protection window</dt><dd>90 days" in page
 
     response = login(partner_b_user).post(
         "/deals/new/", form(customer_name=then, customer_country=country)
@@ -358,6 +362,9 @@ def test_a_second_registration_shows_the_conflict_and_cannot_be_approved(
     assert "score 100" in page
     assert "Similar company name" in page and "Overlapping product lines: Servers" in page
     assert "blocks approval" in page
+    assert "Left for a channel manager to decide" in page
+    assert "possible conflicts were found" in page
+    assert "Registration, score 100, Open, blocks approval" in page
 
     response = manager.post(
         f"/deals/{second.pk}/act/", {"action": "approve", "decide-reason": "looks fine"}
