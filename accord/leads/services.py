@@ -111,10 +111,16 @@ def _snapshot(lead: Lead) -> dict[str, Any]:
     )
 
 
-def _require_reason(reason: str) -> str:
+def _reason(reason: Any, *, required: bool = True) -> str:
+    """The stripped reason text; refused when missing (if required), not text, or holding
+    NUL characters (PostgreSQL refuses them)."""
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError({"reason": [_("Expected text.")]})
     reason = (reason or "").strip()
-    if not reason:
+    if required and not reason:
         raise ValidationError({"reason": [_("Give a reason.")]})
+    if "\x00" in reason:
+        raise ValidationError({"reason": [_("Null characters are not allowed.")]})
     return reason
 
 
@@ -494,7 +500,7 @@ def decline_lead(*, actor: Any, lead: Lead, reason: str, now: dt.datetime | None
     """The partner turns the offer down, saying why; the lead goes to the next partner."""
     lead = _locked(lead)
     _ensure_own_offer(actor, lead, "respond")
-    reason = _require_reason(reason)
+    reason = _reason(reason)
     now = _now(now)
     _ensure_status(lead, (Lead.Status.OFFERED,), "declined")
     before = _snapshot(lead)
@@ -524,7 +530,7 @@ def assign_lead(
     within its SLA)."""
     lead = _locked(lead)
     ensure_permitted(actor, "route", lead)
-    reason = _require_reason(reason)
+    reason = _reason(reason)
     now = _now(now)
     _ensure_status(
         lead,
@@ -564,6 +570,7 @@ def close_lead(
         _ensure_own_offer(actor, lead, "respond")
     else:
         ensure_permitted(actor, "route", lead)
+    reason = _reason(reason, required=False)
     now = _now(now)
     _ensure_status(lead, (Lead.Status.ACCEPTED,), "closed")
     before = _snapshot(lead)
@@ -576,9 +583,9 @@ def close_lead(
         kind=outcome,
         organisation_id=lead.assigned_to_id,
         actor=actor if getattr(actor, "pk", None) else None,
-        reason=(reason or "").strip(),
+        reason=reason,
     )
-    _transition(actor=actor, lead=lead, before=before, reason=(reason or "").strip())
+    _transition(actor=actor, lead=lead, before=before, reason=reason)
     return lead
 
 
@@ -685,7 +692,7 @@ def clean_params(kind: str, params: Any) -> tuple[dict[str, Any], list[str]]:
             if (
                 not isinstance(tiers, list)
                 or not tiers
-                or not all(isinstance(t, str) and t.strip() for t in tiers)
+                or not all(isinstance(t, str) and t.strip() and "\x00" not in t for t in tiers)
             ):
                 problems.append(_("“tiers” must list tier codes."))
             else:

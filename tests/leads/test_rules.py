@@ -168,3 +168,8 @@ def test_per_tier_hours_need_a_tier_program() -> None:
     with pytest.raises(ValidationError) as raised:
         services.update_settings(actor=None, data={"tier_acceptance_hours": {"gold": 4}})
     assert "tier_acceptance_hours" in raised.value.message_dict
+
+
+def test_nul_characters_in_parameters_are_field_errors() -> None:
+    assert list(errors_of([rule("tier", tiers=["gold\x00"])])) == ["rules.0.params"]
+    assert list(errors_of([{**rule("random"), "name": "Pick\x00"}])) == ["rules.0.name"]

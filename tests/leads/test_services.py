@@ -336,3 +336,17 @@ def test_manual_review_notifies_the_creator_and_channel_managers(
 def test_events_of_a_lead_are_its_routing_history(offered: Lead, channel_manager: User) -> None:
     events = selectors.events(channel_manager, offered)
     assert [e.kind for e in events] == [RoutingEvent.Kind.OFFERED]
+
+
+@pytest.mark.parametrize("reason", ["bad\x00", ["list"]])
+def test_reasons_with_nul_characters_or_not_text_are_field_errors(
+    offered: Lead, partner_a_user: User, reason: object
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        services.decline_lead(actor=partner_a_user, lead=offered, reason=reason, now=NOW)
+    assert list(raised.value.message_dict) == ["reason"]
+    lead = services.accept_lead(actor=partner_a_user, lead=offered, now=NOW)
+    with pytest.raises(ValidationError) as raised:
+        services.close_lead(actor=partner_a_user, lead=lead, outcome="won", reason=reason)
+    assert list(raised.value.message_dict) == ["reason"]
+    assert Lead.objects.get(pk=lead.pk).status == Lead.Status.ACCEPTED

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.leads import services
 from accord.leads.models import RoutingEvent
@@ -75,6 +77,28 @@ def test_pick_weighted_edges() -> None:
         pick_weighted({}, Fixed(0.5))
     with pytest.raises(ValueError):
         pick_weighted({1: 0.0}, Fixed(0.5))
+
+
+@given(
+    weights=st.dictionaries(
+        st.integers(1, 10_000), st.floats(0.001, 1000), min_size=1, max_size=12
+    ),
+    draw=st.floats(0, 1, exclude_max=True),
+)
+def test_the_draw_lands_in_the_chosen_keys_interval(weights: dict[int, float], draw: float) -> None:
+    """Laid out in ascending key order, the chosen key's interval [start, end) of the
+    cumulative weights holds draw x total (up to float rounding)."""
+
+    class Fixed:
+        def random(self) -> float:
+            return draw
+
+    chosen, recorded = weighted_choice(weights, Fixed())
+    assert recorded == draw
+    total = sum(weights.values())
+    start = sum(weight for key, weight in weights.items() if key < chosen)
+    end = start + weights[chosen]
+    assert start - 1e-9 * total <= draw * total <= end + 1e-9 * total
 
 
 @pytest.mark.django_db
