@@ -393,6 +393,7 @@ class DealPlan:
     submitted: dt.datetime
     status: str
     steps: list[Step] = field(default_factory=list)
+    window: int = 0  # days of protection once approved (the holder's tier)
 
 
 def _registration(
@@ -499,7 +500,15 @@ class _Planner:
         submitted: dt.datetime,
         steps: list[Step],
     ) -> DealPlan:
-        plan = DealPlan(len(self.plans) + 1, partner.pk, data, submitted, status, steps)
+        plan = DealPlan(
+            len(self.plans) + 1,
+            partner.pk,
+            data,
+            submitted,
+            status,
+            steps,
+            self.net.window(partner),
+        )
         self.plans.append(plan)
         return plan
 
@@ -852,11 +861,16 @@ def _replay_registrations(plans: Sequence[DealPlan], anchor: dt.datetime, replay
         replay.at(plan.submitted, partial(submit, plan), story)
         for when, verb, kwargs in plan.steps:
             replay.at(when, partial(step, plan, when, verb, kwargs), story)
-    # The timers as the worker runs them: weekly through the history, then at the anchor.
-    tick, first = anchor, min(plan.submitted for plan in plans)
-    while tick > first:
+    # The timers as the hourly task runs them: in the night after each planned expiry (not
+    # every hour of the history: the other runs would change nothing), then at the anchor.
+    ticks = {anchor}
+    for plan in plans:
+        if plan.status == "expired":
+            approved = plan.steps[0][0].date()
+            night = approved + dt.timedelta(days=plan.window + 1)
+            ticks.add(dt.datetime.combine(night, dt.time(1), tzinfo=dt.UTC))
+    for tick in sorted(ticks):
         replay.at(tick, partial(deals.run_timers, now=tick))
-        tick -= dt.timedelta(days=7)
 
 
 def _configure_leads(net: _Network) -> None:
