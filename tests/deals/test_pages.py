@@ -664,3 +664,20 @@ def test_amounts_are_shown_exactly(login, partner_a_user) -> None:
     registration = register(partner_a_user, value=Decimal("1234567.89"), currency="EUR")
     page = html(login(partner_a_user).get(f"/deals/{registration.pk}/"))
     assert "1,234,567.89 EUR" in page
+
+
+def test_another_partners_exclusive_territory_is_named_to_staff_only(
+    login, partner_a, partner_b_user, partner_b, channel_manager, east
+) -> None:
+    # Partners choose among their own territories: staff register it for partner B.
+    response = login(channel_manager).post(
+        "/deals/new/",
+        form(customer_name="Shanghai Port Logistics", territory=east.pk, organisation=partner_b.pk),
+    )
+    registration = Registration.objects.get()
+    assert response.status_code == 302 and registration.status == Status.SUBMITTED
+    page = html(login(partner_b_user).get(f"/deals/{registration.pk}/"))
+    assert CONFLICT_SENTENCE in page
+    assert "Alpha Distribution" not in page and "Exclusive territory China East" not in page
+    page = html(login(channel_manager).get(f"/deals/{registration.pk}/"))
+    assert "Against Alpha Distribution" in page and "Exclusive territory China East" in page
