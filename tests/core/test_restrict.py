@@ -21,7 +21,15 @@ from accord.channel.models import (
 )
 from accord.channel.services import record_sales_lines
 from accord.core.models import AuditEntry, Notification
+from accord.deals.models import (
+    Conflict,
+    EndCustomer,
+    EngagementRules,
+    Registration,
+    RegistrationLine,
+)
 from accord.imports.models import ImportBatch
+from accord.leads.models import Lead, LeadSettings, RoutingEvent, RoutingRule
 from accord.metrics.models import KpiValue
 from accord.partners import services
 from accord.partners.models import (
@@ -198,6 +206,7 @@ def test_every_organisation_owned_model_is_covered():
         ApiToken,
         *CHANNEL_OWNED,
         *PROGRAMS_OWNED,
+        *DEALS_OWNED,
     }
     assert owned == covered
 
@@ -372,3 +381,102 @@ def test_notifications_reach_only_their_recipient(partner_a_user, partner_b_user
     assert [n.subject for n in Notification.objects.restrict(analyst)] == ["b"]
     assert not Notification.objects.restrict(partner_b_user).exists()
     assert not Notification.objects.restrict(None).exists()
+
+
+# -- deals and leads: registrations, their lines and conflicts, leads, routing history ---------
+# Lead belongs to the organisation it is offered or assigned to (assigned_to).
+DEALS_OWNED = (Registration, RegistrationLine, Conflict, Lead, RoutingEvent)
+
+
+@pytest.fixture
+def deal_rows(partner_a, partner_a_child, partner_b):
+    """One registration (with a line and a conflict), one lead and one routing event for
+    each of the three partners; each conflict points at the next partner's registration."""
+    orgs = (partner_a, partner_a_child, partner_b)
+    customer = EndCustomer.objects.create(name="Acme", name_key="acme", country="US")
+    registrations = [
+        Registration.objects.create(
+            number=f"DR-R{org.pk}",
+            organisation=org,
+            customer_name="Acme",
+            value=1,
+            currency="USD",
+            expected_close=dt.date(2026, 6, 1),
+            end_customer=customer,
+        )
+        for org in orgs
+    ]
+    for index, registration in enumerate(registrations):
+        RegistrationLine.objects.create(registration=registration, product_line="Servers")
+        Conflict.objects.create(
+            registration=registration,
+            kind="registration",
+            other=registrations[(index + 1) % len(registrations)],
+            score=100,
+        )
+    for org in orgs:
+        lead = Lead.objects.create(number=f"L-R{org.pk}", company_name="Buyer", assigned_to=org)
+        RoutingEvent.objects.create(lead=lead, kind="offered", organisation=org)
+    # A lead nobody holds yet: vendor staff only.
+    Lead.objects.create(number="L-R-new", company_name="Unrouted")
+    return orgs
+
+
+def owned_by(model, user) -> set[int]:
+    return set(
+        model.objects.restrict(user, "view").values_list(model.organisation_field, flat=True)
+    )
+
+
+@pytest.mark.parametrize("model", DEALS_OWNED, ids=lambda m: m.__name__)
+def test_deal_and_lead_rows_follow_their_organisation(
+    model, deal_rows, partner_a_user, partner_a_viewer, partner_b_user, analyst
+):
+    partner_a, child, partner_b = deal_rows
+    assert owned_by(model, partner_a_user) == {partner_a.pk, child.pk}
+    assert owned_by(model, partner_a_viewer) == {partner_a.pk, child.pk}
+    assert owned_by(model, partner_b_user) == {partner_b.pk}
+    everyone = {partner_a.pk, child.pk, partner_b.pk}
+    assert owned_by(model, analyst) - {None} == everyone
+
+
+def test_partners_see_conflicts_of_their_own_registrations_only(deal_rows, partner_b_user):
+    *_alpha, partner_b = deal_rows
+    # Alpha Retail's conflict points at Bravo's registration: Bravo does not see it.
+    visible = Conflict.objects.restrict(partner_b_user, "view")
+    assert {c.registration.organisation_id for c in visible} == {partner_b.pk}
+    assert not Lead.objects.restrict(partner_b_user, "view").filter(assigned_to=None).exists()
+
+
+def test_rules_of_engagement_are_read_by_everyone_with_deals_access(
+    partner_a_viewer, partner_b_user, analyst, vendor
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    EngagementRules.current()
+    for user in (partner_a_viewer, partner_b_user, analyst):
+        assert EngagementRules.objects.restrict(user, "view").count() == 1
+    assert not EngagementRules.objects.restrict(partner_b_user, "change").exists()
+    roleless = User.objects.get(pk=UserFactory(organisation=vendor).pk)
+    for user in (None, AnonymousUser(), roleless):
+        assert not EngagementRules.objects.restrict(user, "view").exists()
+
+
+@pytest.mark.parametrize(
+    "model", (EndCustomer, RoutingRule, LeadSettings), ids=lambda m: m.__name__
+)
+def test_end_customers_and_routing_set_up_are_vendor_staff_only(
+    model, partner_a_user, partner_a_viewer, partner_b_user, analyst, channel_manager
+):
+    if model is EndCustomer:
+        EndCustomer.objects.create(name="Globex", name_key="globex", named_account=True)
+    elif model is RoutingRule:
+        RoutingRule.objects.create(position=0, name="Territory", kind="territory")
+    else:
+        LeadSettings.current()
+    for user in (partner_a_user, partner_a_viewer, partner_b_user):
+        assert not model.objects.restrict(user, "view").exists()
+    for user in (analyst, channel_manager):
+        assert model.objects.restrict(user, "view").count() == 1
+    assert not model.objects.restrict(analyst, "change").exists()
+    assert model.objects.restrict(channel_manager, "change").count() == 1
