@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from accord.leads.models import Lead, LeadSettings, RoutingEvent, RoutingRule
 from accord.partners.models import Organisation, Territory, TerritoryAssignment
@@ -155,7 +156,6 @@ class Outcome:
 
     chosen: int | None
     trace: dict[str, Any]
-    reason: str = ""
     failed_rule: RoutingRule | None = None
     territory: Territory | None = None  # resolved from the lead's place, to store on it
     tier: TierInfo | None = None
@@ -340,7 +340,6 @@ class Router:
         outcome = Outcome(chosen=None, trace=trace)
         if not candidates:
             trace["result"] = "no_candidates"
-            outcome.reason = "No partner is left that has not been offered this lead."
             return outcome
         method = ""
         for rule in rules:
@@ -380,7 +379,6 @@ class Router:
                 trace["result"] = "manual"
                 trace["failed_rule"] = rule.pk
                 outcome.failed_rule = rule
-                outcome.reason = f"The required rule “{rule.name}” left no partner."
                 return outcome
             step["skipped"] = True
             step["note"] = "optional rule left no partner: skipped"
@@ -413,6 +411,21 @@ class Router:
         if outcome.tier is not None:
             trace["tier"] = outcome.tier.code
         return outcome
+
+
+def manual_reason(trace: Mapping[str, Any]) -> str:
+    """Why a lead went to manual review, in the active language, from its trace."""
+    result = trace.get("result")
+    if result == "max_offers":
+        return _("The lead was offered %(count)s times, the most allowed; route it by hand.") % {
+            "count": trace.get("max_offers")
+        }
+    if result == "no_candidates":
+        return _("No partner is left that has not been offered this lead.")
+    failed = [s for s in trace.get("steps", []) if s.get("rule") == trace.get("failed_rule")]
+    return _("The required rule “%(name)s” left no partner.") % {
+        "name": failed[0]["name"] if failed else "?"
+    }
 
 
 def sla_hours(settings: LeadSettings, tier: TierInfo | None) -> int:

@@ -39,7 +39,14 @@ from accord.core.services import (
 )
 from accord.leads import tasks
 from accord.leads.models import Lead, LeadSettings, RoutingEvent, RoutingRule
-from accord.leads.routing import WEIGHTS, Random, Router, load_tiers, sla_hours
+from accord.leads.routing import (
+    WEIGHTS,
+    Random,
+    Router,
+    load_tiers,
+    manual_reason,
+    sla_hours,
+)
 from accord.partners.models import Organisation, Territory, country_validator
 from accord.programs.models import Program
 
@@ -89,12 +96,18 @@ def _locked(lead: Lead) -> Lead:
     return found
 
 
+TRACKED = ("status", "assigned_to", "accept_by", "accepted_at", "closed_at", "territory")
+
+
+def _snapshot(lead: Lead) -> dict[str, Any]:
+    return snapshot(lead, TRACKED)
+
+
 def _transition(*, actor: Any, lead: Lead, before: Mapping[str, Any], reason: str = "") -> None:
     """Audit the lead's status change (and whatever else changed with it)."""
-    fields = ["status", "assigned_to", "accept_by", "accepted_at", "closed_at", "territory"]
-    after = snapshot(lead, fields)
+    after = _snapshot(lead)
     changes = {
-        name: [before.get(name), after[name]] for name in fields if before.get(name) != after[name]
+        name: [before.get(name), after[name]] for name in TRACKED if before.get(name) != after[name]
     }
     record(
         actor=actor, obj=lead, action=AuditEntry.Action.TRANSITION, changes=changes, reason=reason
@@ -103,12 +116,6 @@ def _transition(*, actor: Any, lead: Lead, before: Mapping[str, Any], reason: st
 
 def _joined(*parts: str) -> str:
     return "\n".join(part for part in parts if part)
-
-
-def _snapshot(lead: Lead) -> dict[str, Any]:
-    return snapshot(
-        lead, ["status", "assigned_to", "accept_by", "accepted_at", "closed_at", "territory"]
-    )
 
 
 def _reason(reason: Any, *, required: bool = True) -> str:
@@ -125,13 +132,20 @@ def _reason(reason: Any, *, required: bool = True) -> str:
 
 
 def _ensure_status(lead: Lead, allowed: Sequence[str], requested: str) -> None:
-    if lead.status not in allowed:
-        raise InvalidTransition(
-            _("A lead that is “%(status)s” cannot be %(requested)s.")
-            % {"status": lead.get_status_display(), "requested": requested},
-            current=lead.status,
-            requested=requested,
-        )
+    if lead.status in allowed:
+        return
+    messages = {
+        "routed": _("A lead that is “%(status)s” cannot be routed."),
+        "accepted": _("A lead that is “%(status)s” cannot be accepted."),
+        "declined": _("A lead that is “%(status)s” cannot be declined."),
+        "assigned": _("A lead that is “%(status)s” cannot be assigned."),
+        "closed": _("A lead that is “%(status)s” cannot be closed."),
+    }
+    raise InvalidTransition(
+        messages[requested] % {"status": lead.get_status_display()},
+        current=lead.status,
+        requested=requested,
+    )
 
 
 def _ensure_own_offer(actor: Any, lead: Lead, action: str) -> None:
@@ -198,7 +212,7 @@ def _notify_offer(lead: Lead, organisation: Organisation) -> None:
     )
 
 
-def _notify_manual(lead: Lead, reason: str) -> None:
+def _notify_manual(lead: Lead, trace: Mapping[str, Any]) -> None:
     creator = lead.created_by if lead.created_by_id else None
     managers = _users_with(
         "leads.route_lead", organisation__is_vendor=True, roles__code="channel_manager"
@@ -211,7 +225,7 @@ def _notify_manual(lead: Lead, reason: str) -> None:
         return _("Lead %(number)s (%(company)s) could not be routed automatically: %(reason)s") % {
             "number": lead.number,
             "company": lead.company_name,
-            "reason": reason,
+            "reason": manual_reason(trace),
         }
 
     _notify([*([creator] if creator else []), *managers], lead, subject, body)
@@ -256,9 +270,7 @@ def _offer(
         reason=reason,
         trace=trace,
     )
-    _transition(
-        actor=actor, lead=lead, before=before, reason="\n".join(filter(None, [why, reason]))
-    )
+    _transition(actor=actor, lead=lead, before=before, reason=_joined(why, reason))
     organisation = Organisation.objects.get(pk=organisation_id)
     _notify_offer(lead, organisation)
     _schedule_recall(lead)
@@ -270,11 +282,11 @@ def _to_manual(
     actor: Any,
     lead: Lead,
     now: dt.datetime,
-    reason: str,
     trace: dict[str, Any],
     before: Mapping[str, Any],
     why: str = "",
 ) -> Lead:
+    reason = manual_reason(trace)
     lead.status = Lead.Status.MANUAL
     lead.assigned_to = None
     lead.accept_by = None
@@ -288,10 +300,8 @@ def _to_manual(
         reason=reason,
         trace=trace,
     )
-    _transition(
-        actor=actor, lead=lead, before=before, reason="\n".join(filter(None, [why, reason]))
-    )
-    _notify_manual(lead, reason)
+    _transition(actor=actor, lead=lead, before=before, reason=_joined(why, reason))
+    _notify_manual(lead, trace)
     return lead
 
 
@@ -307,12 +317,10 @@ def _route(
     """Offer the (locked) lead to the partner the rules pick, or send it to manual review."""
     lead_settings = LeadSettings.current()
     if lead.offers >= lead_settings.max_offers:
-        reason = f"The lead was offered {lead.offers} times (the most allowed); route it by hand."
         return _to_manual(
             actor=actor,
             lead=lead,
             now=now,
-            reason=reason,
             trace={"steps": [], "result": "max_offers", "max_offers": lead_settings.max_offers},
             before=before,
             why=why,
@@ -327,7 +335,6 @@ def _route(
             actor=actor,
             lead=lead,
             now=now,
-            reason=outcome.reason,
             trace=outcome.trace,
             before=before,
             why=why,
@@ -513,7 +520,12 @@ def decline_lead(*, actor: Any, lead: Lead, reason: str, now: dt.datetime | None
         reason=reason,
     )
     return _route(
-        actor=actor, lead=lead, now=now, rng=None, before=before, why=f"Declined: {reason}"
+        actor=actor,
+        lead=lead,
+        now=now,
+        rng=None,
+        before=before,
+        why=_("Declined: %(reason)s") % {"reason": reason},
     )
 
 
@@ -603,7 +615,9 @@ def recall_lead(*, lead_id: int, now: dt.datetime | None = None) -> Lead | None:
     if lead is None:
         return None
     before = _snapshot(lead)
-    reason = f"Not accepted by {lead.accept_by:%Y-%m-%d %H:%M} UTC."
+    reason = _("Not accepted by %(deadline)s UTC.") % {
+        "deadline": lead.accept_by.strftime("%Y-%m-%d %H:%M")
+    }
     RoutingEvent.objects.create(
         lead=lead,
         at=now,
