@@ -165,7 +165,7 @@ def _ensure_manager(actor: Any, model_permission: str) -> None:
 
 def _locked(registration: Registration) -> Registration:
     return (
-        Registration.objects.select_for_update()
+        Registration.objects.select_for_update(of=("self",))
         .select_related("organisation", "registered_by", "end_customer")
         .get(pk=registration.pk)
     )
@@ -712,7 +712,7 @@ def _refresh_neighbours(
         other__status__in=(Status.SUBMITTED, Status.RETURNED),
     ).values_list("other_id", flat=True)
     neighbours = (
-        Registration.objects.select_for_update(skip_locked=True)
+        Registration.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=list(ids))
         .select_related("organisation")
         .order_by("pk")
@@ -1009,7 +1009,7 @@ def _decide_submission(
             # committed now, so detecting again finds it.
             conflicts = _redetect(registration, rules, now)
             inputs["conflicts"] = conflict_inputs(conflicts)
-            why.append("conflicts")
+            why.append("protected_meanwhile")
     registration.decision = {"rule": "manual_review", "why": why, "inputs": inputs}
     if fresh or registration.approval_due is None:
         registration.approval_due = now + dt.timedelta(hours=rules.approval_sla_hours)
@@ -1793,7 +1793,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
     rules = EngagementRules.current()
     done = {"expired": 0, "approval_reminders": 0, "expiry_reminders": 0}
     expiring = (
-        Registration.objects.select_for_update(skip_locked=True)
+        Registration.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=Status.APPROVED, protected_until__lt=today)
         .select_related("organisation", "registered_by")
         .order_by("pk")
@@ -1819,7 +1819,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
         )
         done["expired"] += 1
     overdue = (
-        Registration.objects.select_for_update(skip_locked=True)
+        Registration.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=Status.SUBMITTED, approval_due__lte=now, reminded_at=None)
         .select_related("organisation", "organisation__account_manager")
         .order_by("pk")
@@ -1848,7 +1848,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
         Registration.objects.filter(pk=registration.pk).update(reminded_at=now)
         done["approval_reminders"] += 1
     ending = (
-        Registration.objects.select_for_update(skip_locked=True)
+        Registration.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             status=Status.APPROVED,
             protected_until__gte=today,
