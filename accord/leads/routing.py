@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accord.leads.models import Lead, LeadSettings, RoutingEvent, RoutingRule
@@ -86,7 +86,7 @@ class Performance:
 
 
 def load_tiers(
-    settings: LeadSettings, organisation_ids: Iterable[int], on: dt.date
+    settings: LeadSettings, organisations: Iterable[int] | QuerySet, on: dt.date
 ) -> dict[int, TierInfo]:
     """The effective tier on ``on`` in the settings' tier program of each organisation that
     holds one, with its rank and lead priority in the program's live version (two queries)."""
@@ -101,7 +101,7 @@ def load_tiers(
     }
     found: dict[int, TierInfo] = {}
     for membership in Membership.objects.filter(
-        program_id=program_id, organisation_id__in=list(organisation_ids)
+        program_id=program_id, organisation_id__in=organisations
     ):
         code = membership.effective_tier(on)
         if not code:
@@ -170,6 +170,9 @@ class Router:
     now: dt.datetime
     rng: Random = field(default_factory=random.Random)
     kinds: dict[int, str] = field(default_factory=dict)
+    # The candidates as a subquery: the rules' queries filter by it rather than by a list of
+    # ids, which could outgrow the database's parameter limit in a large network.
+    pool: QuerySet | None = None
     _tiers: dict[int, TierInfo] | None = None
     _performance: dict[int, Performance] | None = None
 
@@ -183,6 +186,7 @@ class Router:
         rows = Organisation.objects.filter(
             status=Organisation.Status.ACTIVE, is_vendor=False
         ).exclude(pk__in=offered)
+        self.pool = rows.values("pk")
         self.kinds = dict(rows.values_list("pk", "kind"))
         already = (
             RoutingEvent.objects.filter(
@@ -197,7 +201,7 @@ class Router:
     def tiers(self, ids: Iterable[int]) -> dict[int, TierInfo]:
         """Each organisation's effective tier in the tier program (absent: no tier)."""
         if self._tiers is None:
-            self._tiers = load_tiers(self.settings, self.kinds, self.now.date())
+            self._tiers = load_tiers(self.settings, self.pool, self.now.date())
         return {org: self._tiers[org] for org in ids if org in self._tiers}
 
     def performance(self, ids: Iterable[int]) -> dict[int, Performance]:
@@ -206,7 +210,7 @@ class Router:
             since = self.now - dt.timedelta(days=self.settings.performance_days)
             rows = (
                 RoutingEvent.objects.filter(
-                    organisation_id__in=list(self.kinds),
+                    organisation_id__in=self.pool,
                     at__gte=since,
                     at__lte=self.now,
                     kind__in=[*OFFER_KINDS, RoutingEvent.Kind.ACCEPTED, RoutingEvent.Kind.WON],
@@ -224,9 +228,10 @@ class Router:
             }
         return {org: self._performance.get(org, Performance()) for org in ids}
 
-    def open_leads(self, ids: Iterable[int]) -> dict[int, int]:
+    def open_leads(self) -> dict[int, int]:
+        """Leads offered to or accepted by each candidate (other than this one)."""
         rows = (
-            Lead.objects.filter(assigned_to__in=list(ids), status__in=OPEN_STATUSES)
+            Lead.objects.filter(assigned_to__in=self.pool, status__in=OPEN_STATUSES)
             .exclude(pk=self.lead.pk)
             .values("assigned_to")
             .annotate(n=Count("pk"))
@@ -251,9 +256,10 @@ class Router:
         chain = [*territory.ancestors(), territory]  # root first; walk from the end
         holders: dict[int, list[tuple[int, bool]]] = {}
         for org, territory_id, exclusive in TerritoryAssignment.objects.filter(
-            territory__in=[t.pk for t in chain], organisation_id__in=list(candidates)
+            territory__in=[t.pk for t in chain], organisation_id__in=self.pool
         ).values_list("organisation_id", "territory_id", "exclusive"):
-            holders.setdefault(territory_id, []).append((org, exclusive))
+            if org in candidates:
+                holders.setdefault(territory_id, []).append((org, exclusive))
         detail["territory"] = {"id": territory.pk, "name": territory.name}
         for node in reversed(chain):
             found = holders.get(node.pk)
@@ -289,7 +295,7 @@ class Router:
         self, candidates: set[int], params: Mapping[str, Any]
     ) -> tuple[set[int], dict[str, Any]]:
         limit = params["max_open"]
-        counts = self.open_leads(candidates)
+        counts = self.open_leads()
         return {org for org in candidates if counts.get(org, 0) < limit}, {"max_open": limit}
 
     def performance_step(
