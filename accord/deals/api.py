@@ -25,15 +25,17 @@ from accord.core.services import ensure_permitted
 from accord.deals import selectors, services
 from accord.deals.models import Conflict, EndCustomer, EngagementRules, Registration
 from accord.deals.schemas import (
-    CloseIn,
     ConflictOut,
     EndCustomerFilter,
     EndCustomerIn,
     EndCustomerOut,
     EndCustomerPage,
     EndCustomerPatch,
+    EngagementRulesIn,
+    EngagementRulesOut,
     ExtensionDecisionIn,
     ReasonIn,
+    RegistrationCloseIn,
     RegistrationFilter,
     RegistrationIn,
     RegistrationOut,
@@ -41,8 +43,6 @@ from accord.deals.schemas import (
     RegistrationPatch,
     RequiredReasonIn,
     ResolveIn,
-    RulesIn,
-    RulesOut,
     SimilarIn,
 )
 from accord.partners import selectors as partner_selectors
@@ -290,7 +290,9 @@ def deals_registrations_withdraw(
     response={200: RegistrationOut, **WRITE},
     operation_id="deals_registrations_close",
 )
-def deals_registrations_close(request: HttpRequest, id: Path[ObjectId], payload: CloseIn) -> Any:
+def deals_registrations_close(
+    request: HttpRequest, id: Path[ObjectId], payload: RegistrationCloseIn
+) -> Any:
     """Close an approved registration as won or lost (its protection ends)."""
     return _transition(
         request, id, services.close_registration, outcome=payload.outcome, reason=payload.reason
@@ -382,7 +384,9 @@ def deals_queue(request: HttpRequest, query: Query[PageInput]) -> Any:
 
 
 # -- rules of engagement -------------------------------------------------------------------
-@router.get("/deals/rules", response={200: RulesOut, **READ}, operation_id="deals_rules_get")
+@router.get(
+    "/deals/rules", response={200: EngagementRulesOut, **READ}, operation_id="deals_rules_get"
+)
 def deals_rules_get(request: HttpRequest) -> Any:
     """The rules of engagement: conflict policy, what counts as a conflict, auto-approval,
     the approval SLA and the protection windows (per tier of ``tier_program``)."""
@@ -390,8 +394,10 @@ def deals_rules_get(request: HttpRequest) -> Any:
     return _rules_out(EngagementRules.current())
 
 
-@router.put("/deals/rules", response={200: RulesOut, **WRITE}, operation_id="deals_rules_update")
-def deals_rules_update(request: HttpRequest, payload: RulesIn) -> Any:
+@router.put(
+    "/deals/rules", response={200: EngagementRulesOut, **WRITE}, operation_id="deals_rules_update"
+)
+def deals_rules_update(request: HttpRequest, payload: EngagementRulesIn) -> Any:
     """Replace the rules of engagement. Needs ``deals.change_engagementrules``."""
     return _rules_out(services.update_rules(actor=request.auth, data=payload.model_dump()))
 

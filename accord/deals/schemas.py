@@ -245,7 +245,7 @@ class RequiredReasonIn(Schema):
     reason: RequiredReason
 
 
-class CloseIn(Schema):
+class RegistrationCloseIn(Schema):
     outcome: Literal["won", "lost"]
     reason: Reason = ""
 
@@ -256,7 +256,7 @@ class ExtensionDecisionIn(Schema):
 
 
 # -- rules of engagement ----------------------------------------------------------------
-class RulesIn(Strict):
+class EngagementRulesIn(Strict):
     """The whole rules of engagement (PUT replaces them)."""
 
     policy: PolicyName = Field(
@@ -282,7 +282,7 @@ class RulesIn(Strict):
     )
 
 
-class RulesOut(Schema):
+class EngagementRulesOut(Schema):
     policy: PolicyName
     name_threshold: int
     require_product_overlap: bool

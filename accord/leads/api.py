@@ -21,17 +21,17 @@ from accord.leads import selectors, services
 from accord.leads.models import Lead, LeadSettings, RoutingEvent
 from accord.leads.schemas import (
     AssignIn,
-    CloseIn,
     DeclineIn,
-    EventPage,
+    LeadCloseIn,
     LeadFilter,
     LeadIn,
     LeadOut,
     LeadPage,
-    RulesIn,
-    RulesOut,
-    SettingsIn,
-    SettingsOut,
+    LeadSettingsIn,
+    LeadSettingsOut,
+    RoutingEventPage,
+    RoutingRulesIn,
+    RoutingRulesOut,
 )
 from accord.partners import selectors as partner_selectors
 
@@ -102,7 +102,7 @@ def _settings_out(found: LeadSettings) -> dict[str, Any]:
 
 
 # -- rules and settings ---------------------------------------------------------------------
-@router.get("/leads/rules", response={200: RulesOut, **READ}, operation_id="leads_rules_get")
+@router.get("/leads/rules", response={200: RoutingRulesOut, **READ}, operation_id="leads_rules_get")
 def leads_rules_get(request: HttpRequest) -> Any:
     """The routing rules in the order they run. Vendor staff."""
     user = request.auth
@@ -110,8 +110,10 @@ def leads_rules_get(request: HttpRequest) -> Any:
     return _rules_out(selectors.rules(user))
 
 
-@router.put("/leads/rules", response={200: RulesOut, **WRITE}, operation_id="leads_rules_update")
-def leads_rules_update(request: HttpRequest, payload: RulesIn) -> Any:
+@router.put(
+    "/leads/rules", response={200: RoutingRulesOut, **WRITE}, operation_id="leads_rules_update"
+)
+def leads_rules_update(request: HttpRequest, payload: RoutingRulesIn) -> Any:
     """Replace the ordered routing rules. 422 names each bad place, e.g.
     ``rules.2.params.max_open``. Needs ``leads.change_routingrule``."""
     user = request.auth
@@ -119,7 +121,7 @@ def leads_rules_update(request: HttpRequest, payload: RulesIn) -> Any:
 
 
 @router.get(
-    "/leads/settings", response={200: SettingsOut, **READ}, operation_id="leads_settings_get"
+    "/leads/settings", response={200: LeadSettingsOut, **READ}, operation_id="leads_settings_get"
 )
 def leads_settings_get(request: HttpRequest) -> Any:
     """The acceptance SLA (default and per tier) and the re-routing limits. Vendor staff."""
@@ -128,9 +130,11 @@ def leads_settings_get(request: HttpRequest) -> Any:
 
 
 @router.put(
-    "/leads/settings", response={200: SettingsOut, **WRITE}, operation_id="leads_settings_update"
+    "/leads/settings",
+    response={200: LeadSettingsOut, **WRITE},
+    operation_id="leads_settings_update",
 )
-def leads_settings_update(request: HttpRequest, payload: SettingsIn) -> Any:
+def leads_settings_update(request: HttpRequest, payload: LeadSettingsIn) -> Any:
     """The acceptance SLA (per tier of ``tier_program``) and re-routing limits. Needs
     ``leads.change_leadsettings``."""
     return _settings_out(services.update_settings(actor=request.auth, data=payload.model_dump()))
@@ -210,7 +214,7 @@ def leads_assign(request: HttpRequest, id: Path[ObjectId], payload: AssignIn) ->
 
 
 @router.post("/leads/{id}/close", response={200: LeadOut, **WRITE}, operation_id="leads_close")
-def leads_close(request: HttpRequest, id: Path[ObjectId], payload: CloseIn) -> Any:
+def leads_close(request: HttpRequest, id: Path[ObjectId], payload: LeadCloseIn) -> Any:
     """Close an accepted lead as won or lost."""
     user = request.auth
     lead = services.close_lead(
@@ -226,7 +230,9 @@ def leads_route(request: HttpRequest, id: Path[ObjectId]) -> Any:
     return _answer(user, services.route_lead(actor=user, lead=_lead(user, id)))
 
 
-@router.get("/leads/{id}/events", response={200: EventPage, **READ}, operation_id="leads_events")
+@router.get(
+    "/leads/{id}/events", response={200: RoutingEventPage, **READ}, operation_id="leads_events"
+)
 def leads_events(request: HttpRequest, id: Path[ObjectId], query: Query[PageInput]) -> Any:
     """The lead's routing history, oldest first: each offer with the rules that chose the
     partner and why, acceptances, declines with their reasons, recalls after the SLA. A

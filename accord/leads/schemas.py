@@ -122,13 +122,13 @@ class AssignIn(Schema):
     reason: Text(2000, min_length=1)
 
 
-class CloseIn(Schema):
+class LeadCloseIn(Schema):
     outcome: Literal["won", "lost"]
     reason: Text(2000, strip=False) = ""
 
 
 # -- routing history --------------------------------------------------------------------
-class EventOut(Schema):
+class RoutingEventOut(Schema):
     id: int
     at: dt.datetime
     kind: EventKind
@@ -142,13 +142,13 @@ class EventOut(Schema):
     explanation: list[str] = Field(description="The trace in words, one line a step.")
 
 
-class EventPage(Schema):
+class RoutingEventPage(Schema):
     count: int
-    items: list[EventOut]
+    items: list[RoutingEventOut]
 
 
 # -- routing rules ----------------------------------------------------------------------
-class RuleIn(Strict):
+class RoutingRuleIn(Strict):
     id: ObjectId | None = Field(
         None, description="An existing rule's id to keep it (its history points at it)."
     )
@@ -167,15 +167,15 @@ class RuleIn(Strict):
     )
 
 
-class RulesIn(Strict):
-    rules: list[RuleIn] = Field(
+class RoutingRulesIn(Strict):
+    rules: list[RoutingRuleIn] = Field(
         ...,
         max_length=50,
         description="Applied in this order; rules left out are deleted.",
     )
 
 
-class RuleOut(Schema):
+class RoutingRuleOut(Schema):
     id: int
     position: int
     name: str
@@ -185,12 +185,12 @@ class RuleOut(Schema):
     params: dict[str, Any]
 
 
-class RulesOut(Schema):
-    rules: list[RuleOut]
+class RoutingRulesOut(Schema):
+    rules: list[RoutingRuleOut]
 
 
 # -- settings -------------------------------------------------------------------------
-class SettingsIn(Strict):
+class LeadSettingsIn(Strict):
     acceptance_hours: int = Field(48, ge=1, le=8760, description="Default acceptance SLA.")
     tier_program: Code | None = Field(
         None, description="The program whose effective tier picks the SLA and priority."
@@ -204,7 +204,7 @@ class SettingsIn(Strict):
     )
 
 
-class SettingsOut(Schema):
+class LeadSettingsOut(Schema):
     acceptance_hours: int
     tier_program: str | None
     tier_acceptance_hours: dict[str, int]
