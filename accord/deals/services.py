@@ -888,6 +888,49 @@ def _transition(
     return registration
 
 
+def _expire(registration: Registration, rules: EngagementRules, now: dt.datetime) -> None:
+    """Protection ended (locked ``registration``): expired, audited, the registrant told."""
+    _transition(
+        registration,
+        Status.EXPIRED,
+        actor=None,
+        reason=_("The protection window ended on %(until)s.")
+        % {"until": registration.protected_until.isoformat()},
+        now=now,
+        rules=rules,
+    )
+    _notify_registrant(
+        registration,
+        None,
+        lambda: _("Deal registration %(number)s expired") % {"number": registration.number},
+        lambda: (
+            _("The protection of %(customer)s ended on %(until)s.")
+            % {
+                "customer": registration.customer_name,
+                "until": registration.protected_until.isoformat(),
+            }
+        ),
+    )
+
+
+def _expire_ended(registration: Registration, rules: EngagementRules, now: dt.datetime) -> None:
+    """Expire now, rather than at the timer's next run, the registrations of the same end
+    customer whose protection has ended: their lines still hold the unique index."""
+    ended = (
+        Registration.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            end_customer_id=registration.end_customer_id,
+            status=Status.APPROVED,
+            protected_until__lt=_today(now),
+        )
+        .exclude(pk=registration.pk)
+        .select_related("organisation", "registered_by")
+        .order_by("pk")
+    )
+    for stale in ended:
+        _expire(stale, rules, now)
+
+
 def _approve(
     registration: Registration,
     *,
@@ -903,6 +946,8 @@ def _approve(
     unless they are the one acting (``actor``, or ``informed``: who submitted it)."""
     _ensure_transition(registration, Status.APPROVED)
     today = _today(now)
+    if registration.end_customer_id:
+        _expire_ended(registration, rules, now)
     days, tier = protection_window(registration, rules, today)
     decision["inputs"]["protection"] = {"days": days, "tier": tier}
     saved = {
@@ -1799,24 +1844,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
         .order_by("pk")
     )
     for registration in expiring:
-        _transition(
-            registration,
-            Status.EXPIRED,
-            actor=None,
-            reason=_("The protection window ended on %(until)s.")
-            % {"until": registration.protected_until.isoformat()},
-            now=now,
-            rules=rules,
-        )
-        _notify_registrant(
-            registration,
-            None,
-            lambda r=registration: _("Deal registration %(number)s expired") % {"number": r.number},
-            lambda r=registration: (
-                _("The protection of %(customer)s ended on %(until)s.")
-                % {"customer": r.customer_name, "until": r.protected_until.isoformat()}
-            ),
-        )
+        _expire(registration, rules, now)
         done["expired"] += 1
     overdue = (
         Registration.objects.select_for_update(skip_locked=True, of=("self",))

@@ -117,3 +117,19 @@ def test_the_task_runs_the_timers_and_schedules_the_next_hour(partner_a_user):
     assert result["expired"] == 1
     queued = DBTaskResult.objects.get(task_path=PATH)
     assert queued.run_after.minute == 0 and queued.run_after > NOW
+
+
+def test_an_approval_expires_ended_protection_the_timer_has_not_reached(
+    partner_a_user, partner_b_user
+):
+    held = register(partner_a_user)
+    day_after = at(held.protected_until + dt.timedelta(days=1))
+
+    # The hourly timer has not run yet: the old lines still hold the unique index.
+    later = register(partner_b_user, customer_name="Acme Corp", now=day_after)
+
+    assert later.status == S.APPROVED
+    expired = Registration.objects.get(pk=held.pk)
+    assert expired.status == S.EXPIRED
+    assert not expired.lines.filter(protected=True).exists()
+    assert services.run_timers(day_after)["expired"] == 0
