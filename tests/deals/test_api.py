@@ -757,3 +757,19 @@ def test_patch_with_nothing_valid_changes_nothing(world, api, partner_a_user) ->
     for body in ({"customer_name": None}, {"value": None}, {"product_lines": []}):
         answer = refused(api(partner_a_user), "patch", path, body, 422)
         assert set(answer["fields"]) <= {"customer_name", "value", "product_lines"}, answer
+
+
+def test_lists_read_a_fixed_number_of_queries(
+    world, api, partner_a_user, channel_manager, django_assert_max_num_queries
+) -> None:
+    staff, partner = api(channel_manager), api(partner_a_user)
+    for number in range(12):
+        submit(partner_a_user, f"Customer {number}", "Storage")
+    for client, path in (
+        (staff, "/deals/registrations"),
+        (partner, "/deals/registrations"),
+        (staff, "/deals/queue"),
+        (staff, f"/deals/registrations/{world['a_acme']}/conflicts"),
+    ):
+        with django_assert_max_num_queries(10):
+            get(client, path)

@@ -479,3 +479,14 @@ def test_malformed_requests_are_4xx(world, api, channel_manager, partner_a_user)
     get(staff, "/leads/999999999", 404)
     refused(api(partner_a_user), "post", "/leads/999999999/accept", None, 404)
     assert RoutingEvent.objects.filter(lead_id=999_999_999).count() == 0
+
+
+def test_lists_read_a_fixed_number_of_queries(
+    world, api, partner_a_user, channel_manager, partner_a, django_assert_max_num_queries
+) -> None:
+    staff, partner = api(channel_manager), api(partner_a_user)
+    for number in range(12):
+        offer(f"Company {number}", partner_a)
+    for client, path in ((staff, "/leads"), (partner, "/leads"), (partner, "/leads?inbox=true")):
+        with django_assert_max_num_queries(7):
+            get(client, path)
