@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.channel.models import Shared
 from accord.core.models import OrganisationOwned
@@ -318,7 +319,7 @@ class Conflict(OrganisationOwned):
         TERRITORY = "territory", _("Exclusive territory")
 
     class Resolution(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("conflict resolution", "Open")
         DISMISSED = "dismissed", _("Not a conflict")
         UPHELD = "upheld", _("Upheld")
 
