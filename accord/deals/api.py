@@ -136,6 +136,13 @@ def _answer(user: Any, registration: Registration) -> dict[str, Any]:
     return _registration_out(user, _registrations(user).get(pk=registration.pk))
 
 
+def _transition(request: HttpRequest, id: int, action: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run a workflow service on the registration ``id`` and answer it as it stands."""
+    user = request.auth
+    registration = action(actor=user, registration=selectors.get_registration(user, id), **kwargs)
+    return _answer(user, registration)
+
+
 def _rules_out(rules: EngagementRules) -> dict[str, Any]:
     return {
         **{
@@ -230,12 +237,6 @@ def deals_registrations_update(
         registration = services.update_registration(
             actor=user, registration=registration, data=_data(user, payload, partial=True)
         )
-    return _answer(user, registration)
-
-
-def _transition(request: HttpRequest, id: int, action: Any, **kwargs: Any) -> dict[str, Any]:
-    user = request.auth
-    registration = action(actor=user, registration=selectors.get_registration(user, id), **kwargs)
     return _answer(user, registration)
 
 

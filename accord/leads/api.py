@@ -53,10 +53,6 @@ def _page(items: QuerySet, query: PageInput, build: Any = None) -> dict[str, Any
     return {"count": items.count(), "items": [build(row) if build else row for row in rows]}
 
 
-def _lead(user: Any, pk: int) -> Lead:
-    return selectors.get_lead(user, pk)
-
-
 def _answer(user: Any, lead: Lead) -> Lead:
     """The lead as it stands after a write, re-read through the selector."""
     return selectors.get_lead(user, lead.pk)
@@ -114,8 +110,9 @@ def leads_rules_get(request: HttpRequest) -> Any:
     "/leads/rules", response={200: RoutingRulesOut, **WRITE}, operation_id="leads_rules_update"
 )
 def leads_rules_update(request: HttpRequest, payload: RoutingRulesIn) -> Any:
-    """Replace the ordered routing rules. 422 names each bad place, e.g.
-    ``rules.2.params.max_open``. Needs ``leads.change_routingrule``."""
+    """Replace the ordered routing rules (an item with the ``id`` of a rule keeps it; rules
+    left out are deleted). 422 names each bad place, e.g. ``rules.2.params``. Needs
+    ``leads.change_routingrule``."""
     user = request.auth
     return _rules_out(services.save_rules(actor=user, rules=payload.model_dump()["rules"]))
 
@@ -178,14 +175,14 @@ def leads_create(request: HttpRequest, payload: LeadIn) -> Any:
 
 @router.get("/leads/{id}", response={200: LeadOut, **READ}, operation_id="leads_get")
 def leads_get(request: HttpRequest, id: Path[ObjectId]) -> Any:
-    return _lead(request.auth, id)
+    return selectors.get_lead(request.auth, id)
 
 
 @router.post("/leads/{id}/accept", response={200: LeadOut, **WRITE}, operation_id="leads_accept")
 def leads_accept(request: HttpRequest, id: Path[ObjectId]) -> Any:
     """Accept a lead offered to the caller's organisation, before ``accept_by``."""
     user = request.auth
-    return _answer(user, services.accept_lead(actor=user, lead=_lead(user, id)))
+    return _answer(user, services.accept_lead(actor=user, lead=selectors.get_lead(user, id)))
 
 
 @router.post("/leads/{id}/decline", response={204: None, **WRITE}, operation_id="leads_decline")
@@ -193,7 +190,7 @@ def leads_decline(request: HttpRequest, id: Path[ObjectId], payload: DeclineIn) 
     """Decline an offered lead, saying why; it is routed to the next partner at once (and
     leaves the decliner's list, so nothing is answered)."""
     user = request.auth
-    services.decline_lead(actor=user, lead=_lead(user, id), reason=payload.reason)
+    services.decline_lead(actor=user, lead=selectors.get_lead(user, id), reason=payload.reason)
     return 204, None
 
 
@@ -202,7 +199,8 @@ def leads_assign(request: HttpRequest, id: Path[ObjectId], payload: AssignIn) ->
     """Offer the lead to an organisation by hand (staff), with the reason. Needs
     ``leads.route_lead``."""
     user = request.auth
-    lead = _lead(user, id)
+    lead = selectors.get_lead(user, id)
+    _require(user, "leads.route_lead")
     organisation = partner_selectors.find_organisation(user, payload.organisation_id)
     if organisation is None:
         raise field_error("organisation_id", _("Unknown organisation."))
@@ -217,8 +215,9 @@ def leads_assign(request: HttpRequest, id: Path[ObjectId], payload: AssignIn) ->
 def leads_close(request: HttpRequest, id: Path[ObjectId], payload: LeadCloseIn) -> Any:
     """Close an accepted lead as won or lost."""
     user = request.auth
+    lead = selectors.get_lead(user, id)
     lead = services.close_lead(
-        actor=user, lead=_lead(user, id), outcome=payload.outcome, reason=payload.reason
+        actor=user, lead=lead, outcome=payload.outcome, reason=payload.reason
     )
     return _answer(user, lead)
 
@@ -227,7 +226,7 @@ def leads_close(request: HttpRequest, id: Path[ObjectId], payload: LeadCloseIn) 
 def leads_route(request: HttpRequest, id: Path[ObjectId]) -> Any:
     """Run the routing rules again (a new or manual-review lead). Needs ``leads.route_lead``."""
     user = request.auth
-    return _answer(user, services.route_lead(actor=user, lead=_lead(user, id)))
+    return _answer(user, services.route_lead(actor=user, lead=selectors.get_lead(user, id)))
 
 
 @router.get(
@@ -238,5 +237,5 @@ def leads_events(request: HttpRequest, id: Path[ObjectId], query: Query[PageInpu
     partner and why, acceptances, declines with their reasons, recalls after the SLA. A
     partner sees only the events about its own organisation."""
     user = request.auth
-    events = selectors.events(user, _lead(user, id))
+    events = selectors.events(user, selectors.get_lead(user, id))
     return _page(events, query, lambda event: _event_out(user, event))
