@@ -163,8 +163,12 @@ def _ensure_manager(actor: Any, model_permission: str) -> None:
 
 
 def _locked(registration: Registration) -> Registration:
+    """``registration`` re-read and locked against other writers of it. FOR NO KEY UPDATE
+    (as every registration lock here): rows that only reference it (conflicts, name grams)
+    do not wait for it, so two transactions each holding one registration while writing
+    conflicts that point at the other's cannot deadlock."""
     return (
-        Registration.objects.select_for_update(of=("self",))
+        Registration.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organisation", "registered_by", "end_customer")
         .get(pk=registration.pk)
     )
@@ -711,7 +715,7 @@ def _refresh_neighbours(
         other__status__in=(Status.SUBMITTED, Status.RETURNED),
     ).values_list("other_id", flat=True)
     neighbours = (
-        Registration.objects.select_for_update(skip_locked=True, of=("self",))
+        Registration.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .filter(pk__in=list(ids))
         .select_related("organisation")
         .order_by("pk")
@@ -916,7 +920,7 @@ def _expire_ended(registration: Registration, rules: EngagementRules, now: dt.da
     """Expire now, rather than at the timer's next run, the registrations of the same end
     customer whose protection has ended: their lines still hold the unique index."""
     ended = (
-        Registration.objects.select_for_update(skip_locked=True, of=("self",))
+        Registration.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .filter(
             end_customer_id=registration.end_customer_id,
             status=Status.APPROVED,
@@ -1837,7 +1841,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
     rules = EngagementRules.current()
     done = {"expired": 0, "approval_reminders": 0, "expiry_reminders": 0}
     expiring = (
-        Registration.objects.select_for_update(skip_locked=True, of=("self",))
+        Registration.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .filter(status=Status.APPROVED, protected_until__lt=today)
         .select_related("organisation", "registered_by")
         .order_by("pk")
@@ -1846,7 +1850,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
         _expire(registration, rules, now)
         done["expired"] += 1
     overdue = (
-        Registration.objects.select_for_update(skip_locked=True, of=("self",))
+        Registration.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .filter(status=Status.SUBMITTED, approval_due__lte=now, reminded_at=None)
         .select_related("organisation", "organisation__account_manager")
         .order_by("pk")
@@ -1875,7 +1879,7 @@ def run_timers(now: dt.datetime | None = None) -> dict[str, int]:
         Registration.objects.filter(pk=registration.pk).update(reminded_at=now)
         done["approval_reminders"] += 1
     ending = (
-        Registration.objects.select_for_update(skip_locked=True, of=("self",))
+        Registration.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .filter(
             status=Status.APPROVED,
             protected_until__gte=today,
