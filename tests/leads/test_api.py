@@ -400,6 +400,8 @@ def test_rules_round_trip(world, api, channel_manager) -> None:
             "rules.0.params",
         ),
         ([{"name": "x", "kind": "random"}, {"name": "y", "kind": "territory"}], "rules.0.kind"),
+        ([{"name": "x", "kind": "tier", "params": {"tiers": ["gold\x00"]}}], "rules.0.params"),
+        ([{"name": "x", "kind": "tier", "params": {"min_rank\x00": 1}}], "rules.0.params"),
         ([{"name": "x", "kind": "telepathy"}], "rules.0.kind"),
         ([{"name": "", "kind": "territory"}], "rules.0.name"),
         ([{"name": "x\x00", "kind": "territory"}], "rules.0.name"),
@@ -412,7 +414,11 @@ def test_bad_rules_name_their_place(
     world, api, channel_manager, rules: list, field_name: str
 ) -> None:
     answer = refused(api(channel_manager), "put", "/leads/rules", {"rules": rules}, 422)
-    assert field_name in answer["fields"], answer["fields"]
+    # A bad key in the parameters is named with it: "rules.0.params.<key>.[key]".
+    assert any(
+        name == field_name or (name.startswith(f"{field_name}.") and ".params" in field_name)
+        for name in answer["fields"]
+    ), answer["fields"]
 
 
 def test_settings_round_trip(world, api, channel_manager) -> None:
