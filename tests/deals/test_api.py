@@ -773,3 +773,27 @@ def test_lists_read_a_fixed_number_of_queries(
     ):
         with django_assert_max_num_queries(10):
             get(client, path)
+
+
+def test_schema_names_are_unique_across_the_api() -> None:
+    """Ninja names each OpenAPI component after its class: two schemas of one name (as the
+    deals' and the leads' RulesOut were) silently share one, and one API is misdocumented."""
+    import importlib
+    import pkgutil
+
+    from ninja import Schema
+
+    import accord
+    from accord.api import api as ninja_api
+
+    components = set(ninja_api.get_openapi_schema()["components"]["schemas"])
+    seen: dict[str, set[type]] = {}
+    for module_info in pkgutil.walk_packages(accord.__path__, "accord."):
+        if not module_info.name.endswith(("schemas", "api")):
+            continue
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Schema):
+                seen.setdefault(value.__name__, set()).add(value)
+    shared = {name for name, classes in seen.items() if len(classes) > 1} & components
+    assert not shared, f"schemas sharing an OpenAPI component name: {sorted(shared)}"
