@@ -4,15 +4,17 @@ the name similarity score and the NameGram blocking index that finds similar nam
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 from publicsuffixlist import PublicSuffixList
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
-from accord.deals.models import NameGram, Registration
+from accord.deals.models import NameGram, NameGramCount, Registration
 
 # -- names ------------------------------------------------------------------------------------
 
@@ -31,7 +33,7 @@ LEGAL_SUFFIXES = _words(
     gmbh mbh ag kg kgaa ohg gbr ug ev eg se sce haftungsbeschrankt
     sl slu sau srl srls spa sapa scarl sc sccl bv nv vof cv bvba cvba sprl
     ab as asa aps oy oyj hf ehf ks spzoo sk sro kft zrt nyrt doo dd ad ead ood ou sia uab
-    kk yk gk tbk bhd sdn jsc ojsc pjsc cjsc pcl
+    kk yk gk tbk bhd sdn jsc ojsc pjsc cjsc pcl ek
     group gruppe groupe grupo gruppo groep
     and und et en
     """
@@ -156,7 +158,7 @@ def _base(name: str) -> list[str]:
 def _strip_cjk(token: str) -> str:
     """``token`` without CJK legal forms at its end (or a Japanese/Korean one at its start)."""
     changed = True
-    while changed:
+    while changed and token not in CJK_LEGAL_TOKENS:  # a whole legal form goes as a word
         changed = False
         for suffix in CJK_SUFFIXES:
             if token.endswith(suffix) and len(token) > len(suffix):
@@ -241,77 +243,175 @@ def normalise_domain(value: str) -> str:
 
 def name_score(a_key: str, b_key: str) -> int:
     """How alike two normalised names are, 0..100 (100 for equal keys); symmetric. The better
-    of the plain and the word-order-free edit similarity."""
+    of the edit similarity of the names and of their words sorted (word order ignored)."""
     return round(max(fuzz.ratio(a_key, b_key), fuzz.token_sort_ratio(a_key, b_key)))
 
 
 # -- the blocking index -----------------------------------------------------------------------
+#
+# Every indexed name is stored under each of its grams: padded trigrams of its words, the
+# words themselves ("=word", the first 15 letters) and padded bigrams of its runs of CJK
+# characters (Chinese and Japanese names have no spaces). A row also holds the name's length
+# and the name, so candidates come straight from the index. A search for a threshold reads
+# only names whose length allows the threshold (the score can't exceed 2 min / (a + b)), and
+# of the query's grams the rarest ones, by NameGramCount, until GRAM_BUDGET rows: a name that
+# scores high shares many grams with the query, so it shares some rare one too (the common
+# grams are the shared words "tech", "global", "科技", which would bring thousands of rows).
+# Every candidate read is verified with RapidFuzz in C: no ranking by gram counts to get wrong.
+
+GRAM_BUDGET = 20_000
+"""Index rows a search reads at most (by the counts; measured by bench/conflicts.py)."""
+WORD_GRAM = 15  # letters of a whole word kept in its "=" gram (NameGram.gram holds 16)
+RUNS = re.compile(f"{CJK.pattern}+|[^{CJK.pattern[1:-1]}]+")
 
 
 def name_grams(name_key: str) -> set[str]:
-    """The grams of a normalised name: padded trigrams of each word, padded bigrams of each
-    run of CJK characters (their names have no spaces and short words)."""
+    """The grams of a normalised name: padded trigrams and "=word" of each word, padded
+    bigrams of each run of CJK characters."""
     grams: set[str] = set()
     for token in name_key.split():
-        for run in re.findall(f"{CJK.pattern}+|[^{CJK.pattern[1:-1]}]+", token):
-            size = 2 if CJK.match(run) else 3
+        for run in RUNS.findall(token):
+            cjk = CJK.match(run) is not None
+            size = 2 if cjk else 3
             padded = f" {run} "
             grams.update(padded[i : i + size] for i in range(len(padded) - size + 1))
+            if not cjk:
+                grams.add("=" + run[:WORD_GRAM])
     return grams
 
 
-def index_names(registrations: Iterable[Registration]) -> None:
-    """(Re)write the NameGram rows of ``registrations`` from their name keys."""
-    registrations = list(registrations)
-    unindex_names(registration.pk for registration in registrations)
-    NameGram.objects.bulk_create(
-        NameGram(gram=gram, registration_id=registration.pk)
-        for registration in registrations
-        for gram in sorted(name_grams(_key(registration)))
-    )
+def length_band(length: int, threshold: float) -> tuple[int, int]:
+    """The lengths a name may have to score ``threshold`` against a name of ``length``:
+    both scores are at most 2 min(a, b) / (a + b) (rounded: from ``threshold`` - 0.5)."""
+    ratio = (threshold - 0.5) / 100
+    if ratio <= 0:
+        return 0, 32767
+    low = math.ceil(length * ratio / (2 - ratio) - 1e-9)
+    high = math.floor(length * (2 - ratio) / ratio + 1e-9)
+    return low, high
 
 
 def _key(registration: Registration) -> str:
     return registration.name_key or normalise_name(registration.customer_name)
 
 
+def index_names(registrations: Iterable[Registration]) -> None:
+    """(Re)write the NameGram rows of ``registrations`` from their name keys, and the counts.
+
+    Call it last in the service's transaction: the counts of shared grams are rows every
+    indexing updates, held (PostgreSQL) until the commit."""
+    registrations = [registration for registration in registrations if registration.pk]
+    if not registrations:
+        return
+    with transaction.atomic():
+        counts = _drop([registration.pk for registration in registrations])
+        rows = []
+        for registration in registrations:
+            key = _key(registration)
+            for gram in sorted(name_grams(key)):
+                rows.append(
+                    NameGram(registration_id=registration.pk, gram=gram, length=len(key), key=key)
+                )
+                counts[gram, len(key)] += 1
+        NameGram.objects.bulk_create(rows, batch_size=1000)
+        _count(counts)
+
+
 def unindex_names(registration_ids: Iterable[int]) -> None:
     """Drop the NameGram rows of these registrations (they no longer take part in matching)."""
     ids = list(registration_ids)
     if ids:
-        NameGram.objects.filter(registration_id__in=ids).delete()
+        with transaction.atomic():
+            _count(_drop(ids))
 
 
-CANDIDATES = 400  # registrations re-ranked per query
+def _drop(ids: list[int]) -> Counter[tuple[str, int]]:
+    """Delete the rows of these registrations: the change of the counts (negative)."""
+    rows = NameGram.objects.filter(registration_id__in=ids)
+    dropped: Counter[tuple[str, int]] = Counter()
+    for gram_length in rows.values_list("gram", "length"):
+        dropped[gram_length] -= 1
+    if dropped:
+        rows.delete()
+    return dropped
+
+
+def _count(changes: Counter[tuple[str, int]]) -> None:
+    """Add ``changes`` to NameGramCount in one statement per 500 grams, in gram order (two
+    indexings lock the rows they share in the same order)."""
+    table = NameGramCount._meta.db_table
+    items = sorted(item for item in changes.items() if item[1])
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 500):
+            chunk = items[start : start + 500]
+            # The table name comes from _meta; every value is a parameter.
+            cursor.execute(
+                f"INSERT INTO {table} (gram, length, registrations) VALUES "  # noqa: S608
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (gram, length) DO UPDATE"
+                f" SET registrations = {table}.registrations + excluded.registrations",
+                [value for (gram, length), change in chunk for value in (gram, length, change)],
+            )
+        grams = sorted({gram for (gram, _length), change in items if change < 0})
+        for start in range(0, len(grams), 500):
+            chunk = grams[start : start + 500]
+            cursor.execute(
+                f"DELETE FROM {table} WHERE registrations <= 0"  # noqa: S608
+                f" AND gram IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
 
 
 def similar_names(
     name_key: str, *, threshold: int, limit: int = 20, exclude: Iterable[int] = ()
 ) -> list[tuple[int, int]]:
     """Indexed registrations whose names score at least ``threshold`` against ``name_key``:
-    (registration id, score), best first (then oldest id). The registrations sharing the
-    most grams are the candidates, re-ranked with :func:`name_score`."""
+    (registration id, :func:`name_score`), best first (then oldest id)."""
     grams = sorted(name_grams(name_key))
     if not grams or limit <= 0:
         return []
-    excluded = set(exclude)
+    low, high = length_band(len(name_key), threshold)
     gram_table = NameGram._meta.db_table
-    registration_table = Registration._meta.db_table
-    placeholders = ", ".join(["%s"] * len(grams))
-    # Table names from _meta; the grams are parameters.
-    sql = (
-        f"SELECT r.id, r.name_key FROM {registration_table} r JOIN ("  # noqa: S608
-        f" SELECT registration_id, COUNT(*) AS hits FROM {gram_table}"
-        f" WHERE gram IN ({placeholders}) GROUP BY registration_id"
-        f" ORDER BY hits DESC, registration_id LIMIT %s) c ON c.registration_id = r.id"
-    )
+    count_table = NameGramCount._meta.db_table
+    marks = ", ".join(["%s"] * len(grams))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*grams, CANDIDATES + len(excluded)])
-        rows = cursor.fetchall()
-    scored = [
-        (pk, score)
-        for pk, key in rows
-        if pk not in excluded and (score := name_score(name_key, key)) >= threshold
-    ]
+        # Table names come from _meta; every value is a parameter.
+        cursor.execute(
+            f"SELECT gram, SUM(registrations) FROM {count_table}"  # noqa: S608
+            f" WHERE gram IN ({marks}) AND length BETWEEN %s AND %s GROUP BY gram",
+            [*grams, low, high],
+        )
+        probed, read = [], 0
+        for gram, rows in sorted(cursor.fetchall(), key=lambda item: (item[1], item[0])):
+            if read + rows > GRAM_BUDGET:
+                break
+            probed.append(gram)
+            read += rows
+        # The same name is found whatever its grams cost.
+        sql = (
+            f'SELECT registration_id, "key" FROM {gram_table}'  # noqa: S608
+            ' WHERE gram = %s AND length = %s AND "key" = %s'
+        )
+        params: list[object] = [grams[0], len(name_key), name_key]
+        if probed:
+            sql += (
+                f' UNION ALL SELECT registration_id, "key" FROM {gram_table}'  # noqa: S608
+                f" WHERE gram IN ({', '.join(['%s'] * len(probed))})"
+                " AND length BETWEEN %s AND %s"
+            )
+            params += [*probed, low, high]
+        cursor.execute(sql, params)
+        candidates = dict(cursor.fetchall())
+    for pk in exclude:
+        candidates.pop(pk, None)
+    best: dict[int, float] = {}
+    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+        found = process.extract(
+            name_key, candidates, scorer=scorer, limit=None, score_cutoff=max(threshold - 0.5, 0)
+        )
+        for _key_found, score, pk in found:
+            if score > best.get(pk, -1.0):
+                best[pk] = score
+    scored = [(pk, round(score)) for pk, score in best.items() if round(score) >= threshold]
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored[:limit]

@@ -294,17 +294,40 @@ class RegistrationLine(OrganisationOwned):
 
 
 class NameGram(models.Model):
-    """The blocking index of registration names (accord.deals.matching): which registrations
-    hold a gram of their normalised name. Never shown; kept by the registration services."""
+    """The blocking index of registration names (accord.deals.matching): one row per gram of
+    an indexed registration's normalised name, with the name's length and the name itself, so
+    a search reads candidates straight from the index (gram, length band) and verifies them
+    without touching the registrations. Never shown; kept by the registration services."""
 
-    gram = models.CharField(max_length=16)
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="+")
+    gram = models.CharField(max_length=16)
+    length = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=200)
 
     class Meta:
-        indexes = [models.Index(fields=["gram", "registration"], name="namegram_lookup")]
+        indexes = [
+            models.Index(fields=["gram", "length", "key", "registration"], name="namegram_lookup")
+        ]
 
     def __str__(self) -> str:
         return self.gram
+
+
+class NameGramCount(models.Model):
+    """How many indexed names of each length hold a gram: what a search reads first to probe
+    the rarest grams of a name. Kept with NameGram by accord.deals.matching."""
+
+    gram = models.CharField(max_length=16)
+    length = models.PositiveSmallIntegerField()
+    registrations = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gram", "length"], name="namegramcount_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gram}/{self.length}: {self.registrations}"
 
 
 class Conflict(OrganisationOwned):
