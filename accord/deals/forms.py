@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.channel import selectors as channel_selectors
 from accord.core.forms import TagsField
+from accord.core.schemas import MAX_ID
 from accord.deals import selectors
 from accord.deals.models import Conflict, EndCustomer, EngagementRules, Registration
 from accord.partners import selectors as partner_selectors
@@ -38,6 +39,25 @@ CUSTOMER_FIELDS = (
     "customer_country",
 )
 TIER_PREFIX = "window_"
+
+
+class ProductsField(forms.ModelMultipleChoiceField):
+    """Products by id: an id beyond what the database stores is an invalid choice, not a 500
+    (Django's ``pk__in`` lookup sends it to the database as it is)."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django's own check names the invalid value
+            if not -MAX_ID <= number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 def _check_date(value: dt.date | None) -> dt.date | None:
@@ -132,7 +152,7 @@ class RegistrationForm(_Form):
         label=_("Other product lines"),
         help_text=_("Lines not in the list, separated by commas."),
     )
-    products = forms.ModelMultipleChoiceField(
+    products = ProductsField(
         label=_("Products"),
         queryset=None,
         required=False,
