@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Two workers (the machines have two cores); XDIST= runs the suite in one process.
 XDIST ?= -n 2
 
-.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi bench-tiers clean
+.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi bench-tiers bench-conflicts clean
 
 help:
 	@echo "make demo           load the demo network and serve it on http://127.0.0.1:8000"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench          run the benchmarks (they print ratios)"
 	@echo "make bench-kpi      the KPI benchmark (100k organisations, 10M lines) on SQLite and PostgreSQL"
 	@echo "make bench-tiers    tier evaluation vs its KPIs (100k organisations, 10M lines), both databases"
+	@echo "make bench-conflicts  deal conflict check against 1M registrations, both databases"
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 .venv: $(STAMP)
@@ -69,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/restrict.py
 	$(BIN)/python bench/kpi.py
 	$(BIN)/python bench/tiers.py --organisations 10000 --lines 1000000
+	$(BIN)/python bench/conflicts.py --registrations 50000 --queries 300
 
 # The KPI benchmark at its full size on both databases (SQLite scratch file, then PostgreSQL).
 bench-kpi: $(STAMP)
@@ -89,6 +91,18 @@ bench-tiers: $(STAMP)
 		"SELECT 1 FROM pg_database WHERE datname = 'accord_bench_tiers'" | grep -q 1 \
 		|| psql "$(dir $(PG_URL))postgres" -qc "CREATE DATABASE accord_bench_tiers"
 	ACCORD_DATABASE_URL=$(BENCH_TIERS_DB) $(BIN)/python bench/tiers.py $(BENCH_ARGS)
+
+# The deal conflict check against 1M registrations, on both databases. BENCH_ARGS=--keep
+# reuses the loaded ones: ./var/bench/conflicts-1000000/ and accord_bench_conflicts.
+BENCH_CONFLICTS_DB := $(dir $(PG_URL))accord_bench_conflicts
+bench-conflicts: $(STAMP)
+	$(BIN)/python bench/conflicts.py $(BENCH_ARGS)
+	$(if $(filter --keep,$(BENCH_ARGS)),,psql "$(dir $(PG_URL))postgres" -qc \
+		"DROP DATABASE IF EXISTS accord_bench_conflicts")
+	psql "$(dir $(PG_URL))postgres" -qtAc \
+		"SELECT 1 FROM pg_database WHERE datname = 'accord_bench_conflicts'" | grep -q 1 \
+		|| psql "$(dir $(PG_URL))postgres" -qc "CREATE DATABASE accord_bench_conflicts"
+	ACCORD_DATABASE_URL=$(BENCH_CONFLICTS_DB) $(BIN)/python bench/conflicts.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* test-results
