@@ -9,6 +9,7 @@ import importlib
 import signal
 from collections.abc import Iterator
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -54,7 +55,10 @@ def ready() -> list[DBTaskResult]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_applies_the_due_program_and_schedules_the_next_check(signals: None) -> None:
+def test_worker_applies_the_due_program_and_schedules_the_next_check(
+    signals: None, settings: Any
+) -> None:
+    settings.ACCORD_PERIODIC_TASKS = [PATH]  # this program chain alone
     big, small = partners(2, kind="reseller")
     sell(big, dt.date(2025, 6, 1), 6000)  # gold (≥ 5,000 in the trailing 12 months)
     sell(small, dt.date(2025, 6, 1), 1500)  # silver (≥ 1,000)
@@ -105,7 +109,8 @@ def test_worker_applies_the_due_program_and_schedules_the_next_check(signals: No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ensure_periodic_enqueues_each_chain_once() -> None:
+def test_ensure_periodic_enqueues_each_chain_once(settings: Any) -> None:
+    settings.ACCORD_PERIODIC_TASKS = [PATH]
     assert ensure_periodic() == [PATH]
     assert ensure_periodic() == []
     (pending,) = ready()
