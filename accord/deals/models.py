@@ -4,7 +4,7 @@ the rules of engagement that decide approval and protection."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -154,6 +154,8 @@ class Registration(OrganisationOwned):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     OPEN = (Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
+    # Labels of audited values that are not fields (see accord_ui.audit_changes).
+    audit_labels: ClassVar[dict[str, Any]] = {"product_lines": _("Product lines")}
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     organisation = models.ForeignKey(

@@ -67,6 +67,8 @@ def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
                 field = None
             if field is not None:
                 label = capfirst(str(getattr(field, "verbose_name", name)))
+            elif name in getattr(model, "audit_labels", {}):  # audited values that are no field
+                label = capfirst(str(model.audit_labels[name]))
                 if getattr(field, "choices", None):
                     choices = dict(field.flatchoices)
         shown_before, shown_after = _show(before, choices), _show(after, choices)
