@@ -57,12 +57,6 @@ def test_a_product_id_no_column_holds_is_a_form_error(
     assert "products" in response.context["form"].errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accord/core/templatetags/accord_ui.py audit_changes shows a foreign key's raw id "
-    "('Registered by organisation: 13') and accord/deals/services.py records the key "
-    "'product_lines', which no model field labels: the history shows the code",
-)
 def test_the_history_names_the_organisation_and_labels_the_product_lines(
     login: Any, partner_a_user: User
 ) -> None:
@@ -71,3 +65,4 @@ def test_the_history_names_the_organisation_and_labels_the_product_lines(
     history = page[page.index('class="history"') :]
     assert f": {registration.organisation_id}<" not in history.replace("</span>", "")
     assert "product_lines" not in history
+    assert registration.organisation.name in history

@@ -60,6 +60,7 @@ def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
             before, after = None, pair
         label: str = str(name)
         choices: Mapping[Any, Any] = {}
+        field = None
         if model is not None:
             try:
                 field = model._meta.get_field(name)
@@ -67,10 +68,24 @@ def audit_changes(entry: AuditEntry) -> list[dict[str, str]]:
                 field = None
             if field is not None:
                 label = capfirst(str(getattr(field, "verbose_name", name)))
-            elif name in getattr(model, "audit_labels", {}):  # audited values that are no field
-                label = capfirst(str(model.audit_labels[name]))
                 if getattr(field, "choices", None):
                     choices = dict(field.flatchoices)
+            elif name in getattr(model, "audit_labels", {}):  # audited values that are no field
+                label = capfirst(str(model.audit_labels[name]))
+        owner_model = AuditEntry.organisation.field.related_model
+        if (
+            field is not None
+            and getattr(field, "related_model", None) is owner_model
+            and entry.organisation_id in (before, after)
+        ):
+            # The owning organisation is named (whoever reads this history sees it); other
+            # related rows stay ids, since the reader may not be allowed to see them.
+            owner = (
+                owner_model._default_manager.filter(pk=entry.organisation_id)
+                .values_list("name", flat=True)
+                .first()
+            )
+            choices = {entry.organisation_id: owner} if owner else {}
         shown_before, shown_after = _show(before, choices), _show(after, choices)
         rows.append(
             {
