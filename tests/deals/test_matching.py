@@ -177,6 +177,10 @@ def test_the_length_band_holds_every_name_that_can_score_the_threshold(
 
 def test_grams() -> None:
     assert name_grams("acme") == {" ac", "acm", "cme", "me ", "=acme"}
+    assert name_grams("acme ag") == {
+        *(" ac", "acm", "cme", "me ", "=acme", " ag", "ag ", "=ag"),
+        *("acme| ag", "acme|ag ", "ag| ac", "ag|me "),
+    }
     assert name_grams("华为技术") == {" 华", "华为", "为技", "技术", "术 "}
     assert name_grams("ibm中国") == {" ib", "ibm", "bm ", "=ibm", " 中", "中国", "国 "}
     assert max(len(gram) for gram in name_grams("a" * 40)) == 16
