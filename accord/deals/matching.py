@@ -386,54 +386,44 @@ def similar_names(
     if not grams or limit <= 0:
         return []
     low, high = length_band(len(name_key), threshold)
-    gram_table = NameGram._meta.db_table
-    count_table = NameGramCount._meta.db_table
-    marks = ", ".join(["%s"] * len(grams))
+    if connection.vendor == "postgresql":
+        both = 'string_agg(registration_id::text || chr(31) || "key", chr(31))'
+    else:
+        both = 'group_concat(registration_id || char(31) || "key", char(31))'
+    # One statement: the in-band counts of the query's grams, the rarest ones while their
+    # rows add up to GRAM_BUDGET, their rows (and the same name's, whatever its grams cost)
+    # as one string "id␟name␟id␟name...": thousands of rows read several times faster so
+    # than as rows. Names hold no control characters (normalise_name makes them spaces).
+    # Table names come from _meta; every value is a parameter.
+    sql = f"""
+        WITH costs AS (
+            SELECT gram, SUM(registrations) AS n FROM {NameGramCount._meta.db_table}
+            WHERE gram IN ({", ".join(["%s"] * len(grams))}) AND length BETWEEN %s AND %s
+            GROUP BY gram
+        ), probed AS (
+            SELECT gram FROM (SELECT gram, SUM(n) OVER (ORDER BY n, gram) AS running
+                              FROM costs) AS cumulative
+            WHERE running <= %s
+        )
+        SELECT {both} FROM (
+            SELECT registration_id, "key" FROM {NameGram._meta.db_table}
+            WHERE gram = %s AND length = %s AND "key" = %s
+            UNION ALL
+            SELECT registration_id, "key" FROM {NameGram._meta.db_table}
+            WHERE gram IN (SELECT gram FROM probed) AND length BETWEEN %s AND %s
+        ) AS found
+    """  # noqa: S608
+    params = [*grams, low, high, GRAM_BUDGET, grams[0], len(name_key), name_key, low, high]
     with connection.cursor() as cursor:
-        # Table names come from _meta; every value is a parameter.
-        cursor.execute(
-            f"SELECT gram, registrations FROM {count_table}"  # noqa: S608
-            f" WHERE gram IN ({marks}) AND length BETWEEN %s AND %s",
-            [*grams, low, high],
-        )
-        costs: Counter[str] = Counter()
-        for gram, rows in cursor.fetchall():
-            costs[gram] += rows
-        probed, read = [], 0
-        for gram, rows in sorted(costs.items(), key=lambda item: (item[1], item[0])):
-            if read + rows > GRAM_BUDGET:
-                break
-            probed.append(gram)
-            read += rows
-        # The same name is found whatever its grams cost.
-        rows_sql = (
-            f'SELECT registration_id, "key" FROM {gram_table}'  # noqa: S608
-            ' WHERE gram = %s AND length = %s AND "key" = %s'
-        )
-        params: list[object] = [grams[0], len(name_key), name_key]
-        if probed:
-            rows_sql += (
-                f' UNION ALL SELECT registration_id, "key" FROM {gram_table}'  # noqa: S608
-                f" WHERE gram IN ({', '.join(['%s'] * len(probed))})"
-                " AND length BETWEEN %s AND %s"
-            )
-            params += [*probed, low, high]
-        # The rows as one string ("id␟name␟id␟name..."): thousands of rows read several times
-        # faster so than as rows. Names hold no control characters (normalise_name makes
-        # them spaces).
-        if connection.vendor == "postgresql":
-            both = 'string_agg(registration_id::text || chr(31) || "key", chr(31))'
-        else:
-            both = 'group_concat(registration_id || char(31) || "key", char(31))'
-        cursor.execute(f"SELECT {both} FROM ({rows_sql}) AS found", params)  # noqa: S608
+        cursor.execute(sql, params)
         (found,) = cursor.fetchone()
     if not found:
         return []
     fields = found.split("\x1f")
-    candidates = dict(zip(map(int, fields[::2]), fields[1::2], strict=True))
+    candidates = dict(zip(fields[::2], fields[1::2], strict=True))  # ids as text: most lose
     for pk in exclude:
-        candidates.pop(pk, None)
-    best: dict[int, float] = {}
+        candidates.pop(str(pk), None)
+    best: dict[str, float] = {}
     for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
         scores = process.extract(
             name_key, candidates, scorer=scorer, limit=None, score_cutoff=max(threshold - 0.5, 0)
@@ -441,6 +431,6 @@ def similar_names(
         for _key_found, score, pk in scores:
             if score > best.get(pk, -1.0):
                 best[pk] = score
-    scored = [(pk, round(score)) for pk, score in best.items() if round(score) >= threshold]
+    scored = [(int(pk), round(score)) for pk, score in best.items() if round(score) >= threshold]
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored[:limit]
