@@ -423,10 +423,12 @@ def similar_names(
     candidates = dict(zip(fields[::2], fields[1::2], strict=True))  # ids as text: most lose
     for pk in exclude:
         candidates.pop(str(pk), None)
+    # token_sort_ratio is ratio of the words sorted: the same as ratio for two one-word names.
+    several = candidates if " " in name_key else {k: v for k, v in candidates.items() if " " in v}
     best: dict[str, float] = {}
-    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+    for scorer, choices in ((fuzz.ratio, candidates), (fuzz.token_sort_ratio, several)):
         scores = process.extract(
-            name_key, candidates, scorer=scorer, limit=None, score_cutoff=max(threshold - 0.5, 0)
+            name_key, choices, scorer=scorer, limit=None, score_cutoff=max(threshold - 0.5, 0)
         )
         for _key_found, score, pk in scores:
             if score > best.get(pk, -1.0):
