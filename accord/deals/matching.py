@@ -307,7 +307,7 @@ def length_band(length: int, threshold: float) -> tuple[int, int]:
 
 
 def _key(registration: Registration) -> str:
-    return registration.name_key or normalise_name(registration.customer_name)
+    return (registration.name_key or normalise_name(registration.customer_name))[:200]
 
 
 def index_names(registrations: Iterable[Registration]) -> None:

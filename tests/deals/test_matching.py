@@ -322,6 +322,21 @@ def test_counts_follow_the_rows(partner_a: Organisation) -> None:
     assert counts == expected
 
 
+def test_a_registration_without_a_key_is_indexed_by_its_name(partner_a: Organisation) -> None:
+    registration = Registration.objects.create(
+        organisation=partner_a,
+        number="M-NOKEY",
+        customer_name="Ä & " * 50,
+        value=Decimal(1),
+        currency="USD",
+        expected_close=dt.date(2026, 12, 31),
+    )
+    index_names([registration])
+    key = NameGram.objects.filter(registration=registration).values_list("key", flat=True)[0]
+    assert len(normalise_name("Ä & " * 50)) > 200
+    assert key == normalise_name("Ä & " * 50)[:200]
+
+
 def test_deleting_a_registration_drops_its_rows(partner_a: Organisation) -> None:
     registration = register(partner_a, "Heliotrope Labs")
     registration.delete()
