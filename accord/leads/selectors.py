@@ -176,7 +176,7 @@ def explain(event: RoutingEvent) -> list[str]:
         weights = trace.get("weights") or {}
         chosen = str(trace["chosen"])
         total = sum(float(w) for w in weights.values())
-        name = _organisation_name(trace["chosen"])
+        name = _organisation_name(trace["chosen"], event)
         lines.append(
             _("Drew %(draw).4f: %(organisation)s (weight %(weight)s of %(total)s).")
             % {
@@ -189,7 +189,10 @@ def explain(event: RoutingEvent) -> list[str]:
     elif result == "assigned":
         lines.append(
             _("Assigned by hand to %(organisation)s: %(reason)s")
-            % {"organisation": _organisation_name(trace.get("chosen")), "reason": event.reason}
+            % {
+                "organisation": _organisation_name(trace.get("chosen"), event),
+                "reason": event.reason,
+            }
         )
     elif result == "manual":
         failed = [s for s in trace.get("steps", []) if s.get("rule") == trace.get("failed_rule")]
@@ -221,8 +224,11 @@ def _number(value: Any) -> str:
     return f"{number:g}"
 
 
-def _organisation_name(pk: Any) -> str:
+def _organisation_name(pk: Any, event: RoutingEvent) -> str:
+    """The chosen organisation's name: the event's own (loaded with it) when it is the one."""
     if pk is None:
         return ""
+    if event.organisation_id == pk and event.organisation is not None:
+        return event.organisation.name
     name = Organisation.objects.filter(pk=pk).values_list("name", flat=True).first()
     return name or f"#{pk}"
