@@ -270,7 +270,7 @@ def history(organisation: Organisation, offered: int, accepted: int, won: int, a
 
 
 def test_performance_thresholds_with_benefit_of_the_doubt(vendor: Organisation) -> None:
-    set_rules(rule("partner_kind", kinds=["var"]))  # keeps the seeding leads from routing
+    set_rules(rule("partner_kind", kinds=["var"], required=True))  # seeding leads never route
     at = NOW - dt.timedelta(days=10)
     good, slow, loser, newcomer = (partner(kind="reseller") for _ in range(4))
     history(good, offered=4, accepted=4, won=2, at=at)  # acceptance 100%, win 50%
