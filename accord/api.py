@@ -29,6 +29,7 @@ def _mount() -> None:
     from accord.core.audit_api import router as audit_router
     from accord.core.notifications_api import router as notifications_router
     from accord.deals.api import router as deals_router
+    from accord.governance.api import router as governance_router
     from accord.imports.api import router as imports_router
     from accord.leads.api import router as leads_router
     from accord.metrics.api import router as metrics_router
@@ -45,6 +46,7 @@ def _mount() -> None:
     api.add_router("/v1/", notifications_router)
     api.add_router("/v1/", deals_router)
     api.add_router("/v1/", leads_router)
+    api.add_router("/v1/", governance_router)
 
 
 _mount()

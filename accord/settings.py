@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accord.programs",
     "accord.deals",
     "accord.leads",
+    "accord.governance",
     "accord.demo",
     "django_tasks",
     "django_tasks_db",
@@ -236,5 +237,6 @@ ACCORD_PERIODIC_TASKS = [
     "accord.programs.tasks.evaluate_due_programs",
     "accord.deals.tasks.deal_timers",
     "accord.leads.tasks.recall_overdue_leads",
+    "accord.governance.tasks.governance_timers",
 ]
 ACCORD_BASE_CURRENCY = os.environ.get("ACCORD_BASE_CURRENCY", "USD").upper()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("scorecards/", include("accord.programs.scorecard_urls")),
     path("deals/", include("accord.deals.urls")),
     path("leads/", include("accord.leads.urls")),
+    path("governance/", include("accord.governance.urls")),
     path("notifications/", include("accord.core.notification_urls")),
     path("", include("accord.partners.urls")),
 ]

@@ -85,10 +85,89 @@ LEADS_ROUTE = [
     "leads.delete_routingrule",
     "leads.change_leadsettings",
 ]
+# Governance as anyone in scope reads it: partners, through restrict, only their own
+# relationship (and of health checks only their own side's answers).
+GOVERNANCE_VIEW = [
+    "governance.view_relationship",
+    "governance.view_roleassignment",
+    "governance.view_contactslot",
+    "governance.view_keyperson",
+    "governance.view_cadencetemplate",
+    "governance.view_meeting",
+    "governance.view_actionitem",
+    "governance.view_issue",
+    "governance.view_issueevent",
+    "governance.view_issueattachment",
+    "governance.view_severitysla",
+    "governance.view_healthsurvey",
+    "governance.view_healthresponse",
+    "governance.view_onboardingtemplate",
+    "governance.view_onboardingplan",
+    "governance.view_onboardingtask",
+    "governance.view_course",
+    "governance.view_certificationrequirement",
+    "governance.view_handover",
+]
+# What partner staff do on their side: raise and answer issues, attach files, record
+# meetings they attend, complete their action items and onboarding tasks, name their
+# side of the contact map and their key people. Services keep them to their own side.
+GOVERNANCE_PARTNER = [
+    "governance.add_issue",
+    "governance.change_issue",
+    "governance.add_issueattachment",
+    "governance.change_meeting",
+    "governance.add_actionitem",
+    "governance.change_actionitem",
+    "governance.change_onboardingtask",
+    "governance.change_contactslot",
+    "governance.add_keyperson",
+    "governance.change_keyperson",
+]
+# Running governance of the relationships: structure, cadence, health checks, issue
+# resolution, handovers and onboarding.
+GOVERNANCE_RUN = [
+    *GOVERNANCE_PARTNER,
+    "governance.add_relationship",
+    "governance.change_relationship",
+    "governance.add_roleassignment",
+    "governance.change_roleassignment",
+    "governance.delete_roleassignment",
+    "governance.add_contactslot",
+    "governance.delete_contactslot",
+    "governance.delete_keyperson",
+    "governance.add_meeting",
+    "governance.delete_actionitem",
+    "governance.resolve_issue",
+    "governance.add_healthsurvey",
+    "governance.change_healthsurvey",
+    "governance.add_handover",
+    "governance.view_governancesettings",
+    "governance.add_onboardingplan",
+    "governance.change_onboardingplan",
+    "governance.add_onboardingtask",
+]
+# Network-wide templates and settings: cadences, SLAs, onboarding, courses, requirements.
+GOVERNANCE_MANAGE = [
+    "governance.manage_governance",
+    "governance.view_governancesettings",
+    "governance.change_governancesettings",
+    *[
+        f"governance.{action}_{model}"
+        for model in (
+            "cadencetemplate",
+            "severitysla",
+            "onboardingtemplate",
+            "course",
+            "certificationrequirement",
+        )
+        for action in ("add", "change", "delete")
+    ],
+]
 VIEW_ALL = [
     *CHANNEL_VIEW,
     *PROGRAMS_VIEW,
     *DEALS_VIEW,
+    *GOVERNANCE_VIEW,
     "partners.view_organisation",
     "partners.view_contact",
     "partners.view_territory",
@@ -180,6 +259,8 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + DEALS_REGISTER
         + DEALS_DECIDE
         + LEADS_ROUTE
+        + GOVERNANCE_RUN
+        + GOVERNANCE_MANAGE
         + ["partners.delete_organisation", "partners.delete_agreement"],
     ),
     "executive": ("Executive", False, "all", VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS),
@@ -198,6 +279,8 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + DEALS_REGISTER
         + DEALS_DECIDE
         + LEADS_ROUTE
+        + GOVERNANCE_RUN
+        + GOVERNANCE_MANAGE
         + OWN_TOKENS,
     ),
     "partner_account_manager": (
@@ -218,6 +301,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + DEALS_REGISTER
         + ["deals.decide_registration", "deals.change_conflict"]
         + ["leads.add_lead", "leads.change_lead", "leads.route_lead"]
+        + GOVERNANCE_RUN
         + OWN_TOKENS,
     ),
     "regional_coordinator": (
@@ -228,13 +312,14 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + ["partners.change_organisation", "partners.add_contact", "partners.change_contact"]
         + RUNS_VIEW
         + DEALS_STAFF_VIEW
+        + GOVERNANCE_RUN
         + OWN_TOKENS,
     ),
     "commercial_manager": (
         "Commercial manager",
         False,
         "all",
-        VIEW_ALL + AGREEMENTS_EDIT + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS,
+        VIEW_ALL + AGREEMENTS_EDIT + RUNS_VIEW + DEALS_STAFF_VIEW + GOVERNANCE_RUN + OWN_TOKENS,
     ),
     "service_delivery_manager": (
         "Service-delivery manager",
@@ -244,13 +329,14 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + ["partners.add_contact", "partners.change_contact"]
         + RUNS_VIEW
         + DEALS_STAFF_VIEW
+        + GOVERNANCE_RUN
         + OWN_TOKENS,
     ),
     "transformation_manager": (
         "Transformation manager",
         False,
         "all",
-        VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS,
+        VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + GOVERNANCE_RUN + OWN_TOKENS,
     ),
     "analyst": ("Analyst", False, "all", VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS),
     "partner_admin": (
@@ -268,6 +354,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + PARTNER_DATA_EDIT
         + DEALS_REGISTER
         + LEADS_RESPOND
+        + GOVERNANCE_PARTNER
         + OWN_TOKENS,
     ),
     "partner_sales": (
@@ -279,6 +366,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + PARTNER_DATA_EDIT
         + DEALS_REGISTER
         + LEADS_RESPOND
+        + GOVERNANCE_PARTNER
         + OWN_TOKENS,
     ),
     "partner_viewer": (
@@ -296,6 +384,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + CHANNEL_VIEW
         + PROGRAMS_VIEW
         + DEALS_VIEW
+        + GOVERNANCE_VIEW
         + OWN_TOKENS,
     ),
 }

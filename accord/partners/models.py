@@ -286,6 +286,18 @@ class Contact(OrganisationOwned):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    # Whether the person is still with the organisation (a handover clears it on leaving).
+    active = models.BooleanField(_("active"), default=True)
+    # The person's portal account, when they have one: notifications, calendar feed and
+    # governance actions reach the user through it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact_cards",
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

@@ -1,0 +1,1 @@
+"""Governance reads: continuity (placeholder until it lands)."""

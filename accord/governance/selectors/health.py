@@ -1,0 +1,1 @@
+"""Governance reads: health (placeholder until it lands)."""

@@ -1,0 +1,1 @@
+"""Governance reads: issues (placeholder until it lands)."""

@@ -1,0 +1,1 @@
+"""Governance reads: meetings (placeholder until it lands)."""

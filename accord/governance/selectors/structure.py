@@ -1,0 +1,1 @@
+"""Governance reads: structure (placeholder until it lands)."""

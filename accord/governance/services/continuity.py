@@ -1,0 +1,1 @@
+"""Governance services: continuity (placeholder until it lands)."""

@@ -1,0 +1,1 @@
+"""Governance services: health (placeholder until it lands)."""

@@ -1,0 +1,1 @@
+"""Governance services: issues (placeholder until it lands)."""

@@ -1,0 +1,1 @@
+"""Governance services: meetings (placeholder until it lands)."""

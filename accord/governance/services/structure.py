@@ -1,0 +1,1 @@
+"""Governance services: structure (placeholder until it lands)."""
