@@ -889,7 +889,7 @@ class CertificationRequirement(Shared):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tier_code}: {self.minimum} × {self.course}"
+        return f"{self.tier_code}: {self.minimum} x {self.course}"
 
 
 class CalendarFeed(models.Model):
