@@ -250,7 +250,7 @@ def _write_roles(
     one-role-per-person constraint half-way."""
     current = {
         assignment.role: assignment
-        for assignment in RoleAssignment.objects.select_for_update()
+        for assignment in RoleAssignment.objects.select_for_update(of=("self",))
         .filter(organisation=organisation)
         .select_related("holder")
         .order_by("pk")
@@ -370,7 +370,7 @@ def assign_role(
     today = timezone.localdate(now) if now else timezone.localdate()
     current = {
         assignment.role: assignment.holder
-        for assignment in RoleAssignment.objects.select_for_update()
+        for assignment in RoleAssignment.objects.select_for_update(of=("self",))
         .filter(organisation=organisation)
         .select_related("holder")
         .order_by("pk")
@@ -411,7 +411,7 @@ def set_roles(
     today = timezone.localdate(now) if now else timezone.localdate()
     current = {
         assignment.role: assignment.holder
-        for assignment in RoleAssignment.objects.select_for_update()
+        for assignment in RoleAssignment.objects.select_for_update(of=("self",))
         .filter(organisation=organisation)
         .select_related("holder")
         .order_by("pk")
@@ -485,7 +485,7 @@ def set_slot(
         ("partner_contact", partner_contact, organisation),
     )
     slot = (
-        ContactSlot.objects.select_for_update()
+        ContactSlot.objects.select_for_update(of=("self",))
         .filter(organisation=organisation, tier=tier, function=function)
         .first()
     )
@@ -526,7 +526,7 @@ def delete_slot(*, actor: Any, slot: ContactSlot) -> None:
     governed_organisation(actor, slot.organisation_id)
     _ensure_staff(actor)
     ensure_model_permitted(actor, "delete", ContactSlot)
-    found = ContactSlot.objects.select_for_update().filter(pk=slot.pk).first()
+    found = ContactSlot.objects.select_for_update(of=("self",)).filter(pk=slot.pk).first()
     if found is None:
         raise Http404
     delete_audited(actor=actor, obj=found)
@@ -613,7 +613,7 @@ def update_key_person(*, actor: Any, key_person: KeyPerson, data: Mapping[str, A
     organisation = governed_organisation(actor, key_person.organisation_id)
     ensure_model_permitted(actor, "change", KeyPerson)
     row = (
-        KeyPerson.objects.select_for_update()
+        KeyPerson.objects.select_for_update(of=("self",))
         .select_related("person", "backup")
         .filter(pk=key_person.pk, organisation=organisation)
         .first()
@@ -662,7 +662,7 @@ def remove_key_person(*, actor: Any, key_person: KeyPerson) -> None:
     organisation = governed_organisation(actor, key_person.organisation_id)
     ensure_model_permitted(actor, "delete", KeyPerson)
     row = (
-        KeyPerson.objects.select_for_update()
+        KeyPerson.objects.select_for_update(of=("self",))
         .select_related("person")
         .filter(pk=key_person.pk, organisation=organisation)
         .first()
