@@ -36,6 +36,7 @@ from accord.governance.models import (
     RoleAssignment,
 )
 from accord.governance.people import notify_contacts
+from accord.governance.selectors.meetings import overdue_actions, overdue_meetings
 from accord.partners.models import Contact, Organisation
 
 CADENCE_FIELDS = frozenset(
@@ -882,26 +883,13 @@ def update_action_item(*, actor: Any, item: ActionItem, data: Mapping[str, Any])
 # -- overdue ------------------------------------------------------------------------
 
 
-def overdue_meetings_q(now: dt.datetime, grace_days: int | None = None) -> models.Q:
-    """Planned meetings whose start plus the grace days has passed."""
-    if grace_days is None:
-        grace_days = GovernanceSettings.current().meeting_grace_days
-    return models.Q(
-        status=Meeting.Status.PLANNED, starts_at__lt=now - dt.timedelta(days=grace_days)
-    )
-
-
-def overdue_actions_q(today: dt.date) -> models.Q:
-    return models.Q(status=ActionItem.Status.OPEN, due_on__lt=today)
-
-
 @transaction.atomic(durable=True)
 def flag_overdue(*, now: dt.datetime) -> dict[str, int]:
     """Tell people, once, about meetings that did not happen (the relationship-management
     role holder and the attendees) and action items past their due date (the owner)."""
     meetings = list(
         Meeting.objects.select_for_update(of=("self",))
-        .filter(overdue_meetings_q(now), overdue_notified_at__isnull=True)
+        .filter(overdue_meetings(now), overdue_notified_at__isnull=True)
         .select_related("organisation")
         .prefetch_related("attendees__user")
         .order_by("pk")
@@ -935,7 +923,7 @@ def flag_overdue(*, now: dt.datetime) -> dict[str, int]:
     today = timezone.localdate(now)
     items = list(
         ActionItem.objects.select_for_update(of=("self",))
-        .filter(overdue_actions_q(today), overdue_notified_at__isnull=True)
+        .filter(overdue_actions(today), overdue_notified_at__isnull=True)
         .select_related("organisation", "owner__user")
         .order_by("pk")
     )
