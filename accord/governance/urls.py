@@ -3,7 +3,7 @@
 from django.urls import path
 
 import accord.core.converters  # noqa: F401  (registers the <id:...> converter)
-from accord.governance import views, views_calendar
+from accord.governance import views, views_calendar, views_survey
 
 app_name = "governance"
 urlpatterns = [
@@ -34,4 +34,6 @@ urlpatterns = [
     path("relationships/<id:pk>/health/open/", views.health_open, name="health_open"),
     path("relationships/<id:pk>/onboarding/new/", views.onboarding_new, name="onboarding_new"),
     path("tasks/<id:pk>/done/", views.task_done, name="task_done"),
+    # The public health-check page: no login, the signed link is the credential (health).
+    path("survey/<str:token>/", views_survey.survey_answer, name="survey"),
 ]
