@@ -1033,9 +1033,3 @@ TAB_BUILDERS: dict[str, TabBuilder] = {
     "onboarding": _onboarding_tab,
     "enablement": _enablement_tab,
 }
-
-
-# -- the dashboard until the "pages" helper moves it to views_admin.py ---------------------------
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return redirect("governance:relationship_list")
