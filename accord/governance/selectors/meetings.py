@@ -66,7 +66,8 @@ def moment(value: Any, field: str, *, end: bool = False) -> dt.datetime | None:
     if isinstance(value, str):
         text = value.strip()
         try:
-            parsed = parse_datetime(text) or parse_date(text)
+            # A bare date first: fromisoformat (under parse_datetime) reads it as midnight.
+            parsed = parse_date(text) if len(text) == 10 else parse_datetime(text)
         except ValueError:
             parsed = None
     if isinstance(parsed, dt.datetime):
