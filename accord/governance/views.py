@@ -864,7 +864,7 @@ def _continuity_tab(
 ) -> dict[str, Any]:
     user = request.user
     problems: list[dict[str, Any]] = []
-    for entry in continuity_selectors.coverage_report(user, organisation=organisation):
+    for entry in continuity_selectors.coverage_report(user):
         if entry["organisation"].pk == organisation.pk:
             problems.extend(entry["problems"])
     handovers = continuity_selectors.list_handovers(user, {"organisation": organisation.pk})
@@ -915,6 +915,22 @@ def _people_in_roles(user: Any, organisation: Organisation) -> list[dict[str, An
 
 
 # -- onboarding tab ---------------------------------------------------------------------------
+def _can_tick(user: Any, task: Any, allowed: bool) -> bool:
+    """Whether ``user`` may tick ``task``: staff with the permission any task, partners the
+    tasks their own people own (or unowned tasks of the partner side)."""
+    if not allowed:
+        return False
+    if not user.is_partner:
+        return True
+    if task.owner is not None:
+        return task.owner.organisation_id == user.organisation_id
+    return task.side == Side.PARTNER
+
+
+def _onboarding_templates(user: Any) -> Any:
+    return continuity_selectors.list_onboarding_templates(user, {"active": "true"})
+
+
 def _onboarding_tab(
     request: HttpRequest,
     organisation: Organisation,
@@ -924,34 +940,35 @@ def _onboarding_tab(
 ) -> dict[str, Any]:
     user = request.user
     today = timezone.localdate()
+    found = continuity_selectors.list_onboarding_plans(
+        user, {"organisation": organisation.pk}, today=today
+    ).prefetch_related("tasks__owner")
     plans = []
-    for plan in continuity_selectors.list_onboarding_plans(user, {"organisation": organisation.pk}):
-        progress = continuity_services.plan_progress(plan)
-        tasks = [
-            {
-                "task": task,
-                "title": task.title,
-                "overdue": task.done_at is None and task.due_on < today,
-                "can_tick": context["can_tick_tasks"]
-                and (not user.is_partner or task.side == Side.PARTNER),
-            }
-            for task in plan.tasks.all()
-        ]
+    for plan in found:
+        template = plan.template
+        name = plan.name
+        if template is not None and plan.name == template.name:
+            name = _localized(template.name, template.name_zh)
         plans.append(
             {
                 "plan": plan,
-                "name": _localized(plan.name, getattr(plan.template, "name_zh", "") or "")
-                if plan.template is not None and plan.name == plan.template.name
-                else plan.name,
-                "progress": progress,
-                "tasks": tasks,
+                "name": name,
+                "progress": continuity_selectors.plan_progress(plan, today),
+                "tasks": [
+                    {
+                        "task": task,
+                        "title": task.title,
+                        "overdue": task.done_at is None and task.due_on < today,
+                        "can_tick": _can_tick(user, task, context["can_tick_tasks"]),
+                    }
+                    for task in plan.tasks.all()
+                ],
             }
         )
     data: dict[str, Any] = {"plans": plans}
     if context["can_start_onboarding"]:
         data["onboarding_form"] = forms.get("onboarding_form") or StartOnboardingForm(
-            templates=continuity_selectors.list_onboarding_templates(user, active=True),
-            people=_both_sides(user, organisation),
+            templates=_onboarding_templates(user), people=_both_sides(user, organisation)
         )
     return data
 
@@ -964,7 +981,7 @@ def onboarding_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     form = StartOnboardingForm(
         request.POST,
-        templates=continuity_selectors.list_onboarding_templates(user, active=True),
+        templates=_onboarding_templates(user),
         people=_both_sides(user, organisation),
     )
     if form.is_valid():
@@ -1016,6 +1033,19 @@ def _enablement_tab(
     forms: dict[str, Any],
 ) -> dict[str, Any]:
     found = continuity_selectors.enablement(request.user, organisation, timezone.localdate())
+    for row in found["requirements"]:
+        course = row["course"]
+        row["name"] = _localized(course.name, course.name_zh)
+    for person in found["people"]:
+        for certification in person["certifications"]:
+            course = certification.get("course")
+            certification["label"] = (
+                _localized(course.name, course.name_zh)
+                if course is not None
+                and certification["name"] == course.certification
+                and _chinese()
+                else certification["name"]
+            )
     return {"enablement": found}
 
 
