@@ -711,8 +711,10 @@ class HealthResponse(OrganisationOwned):
     def restrict_rows(
         cls, queryset: models.QuerySet, user: Any, organisation_ids: models.QuerySet
     ) -> models.QuerySet:
-        # A partner reads its own side's answers; the vendor side's stay with the vendor.
-        return queryset.filter(survey__organisation__in=organisation_ids, side=Side.PARTNER)
+        # A partner reads its own side's answers; the vendor side's stay with the vendor
+        # (vendor staff with a territory scope read both sides of their relationships).
+        rows = queryset.filter(survey__organisation__in=organisation_ids)
+        return rows.filter(side=Side.PARTNER) if user.is_partner else rows
 
 
 class Handover(OrganisationOwned):

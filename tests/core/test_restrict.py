@@ -645,11 +645,6 @@ def test_vendor_handovers_stay_with_the_vendor(governance_rows, partner_a_user, 
     assert Handover.objects.restrict(analyst, "view").filter(organisation=vendor).count() == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HealthResponse.restrict_rows hides vendor-side answers from every scoped user, "
-    "vendor staff with a territory scope too (models.py, owned by the lead)",
-)
 @pytest.mark.usefixtures("governance_rows")
 def test_regional_coordinator_reads_both_sides_of_their_relationships(regional_coordinator):
     visible = HealthResponse.objects.restrict(regional_coordinator, "view")
