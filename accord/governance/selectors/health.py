@@ -4,7 +4,7 @@ the reader's language, and the health trend of a relationship and of the network
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
@@ -251,7 +251,8 @@ def survey_summary(survey: HealthSurvey) -> dict[str, Any]:
         summary["why"] = summary["no_score"]
     elif flagged:
         summary["why"] = _(
-            "Misaligned: %(dimensions)s differ by more than the threshold of %(threshold)s points."
+            "Misaligned on %(dimensions)s: the sides differ by more than the threshold of "
+            "%(threshold)s points."
         ) % {
             "dimensions": ", ".join(summary["misaligned_on"]),
             "threshold": result.get("threshold"),
@@ -321,7 +322,9 @@ def network_health_trend(user: Any) -> list[dict[str, Any]]:
     return [
         {
             "period": row["period"],
-            "mean_score": Decimal(str(row["mean_score"])).quantize(Decimal("0.1")),
+            "mean_score": Decimal(str(row["mean_score"])).quantize(
+                Decimal("0.1"), rounding=ROUND_HALF_UP
+            ),
             "relationships": row["relationships"],
             "misaligned": row["misaligned_count"],
         }
