@@ -39,7 +39,6 @@ from accord.governance.models import (
     Issue,
     IssueEvent,
     Meeting,
-    OnboardingTemplate,
     Side,
     Tier,
 )
@@ -393,7 +392,8 @@ def issue_new(request: HttpRequest) -> HttpResponse:
                     % {"number": issue.number, "at": _when(issue.respond_by)},
                 )
                 return redirect("governance:issue_detail", pk=issue.pk)
-    return _render(request, "governance/issue_form.html", {"form": form})
+    slas = board.severity_slas(user) if user.has_perm("governance.view_severitysla") else []
+    return _render(request, "governance/issue_form.html", {"form": form, "slas": slas})
 
 
 def _attach(request: HttpRequest, issue: Issue, upload: Any) -> bool:
@@ -513,7 +513,8 @@ def _issue_context(request: HttpRequest, issue: Issue, **bound: Any) -> dict[str
             for tier, label in Tier.choices
         ],
         "history": _history(user, issue),
-        "attachments": list(issue.attachments.all().defer("content").select_related("uploaded_by")),
+        "attachments": list(issue_selectors.issue_attachments(user, issue)),
+        "today": timezone.localdate(now),
         "corrective_actions": list(issue.corrective_actions.select_related("owner")),
         "is_staff": staff,
         "can_respond": can_answer and issue.status == Issue.Status.OPEN,
@@ -1068,7 +1069,7 @@ def handover_new(request: HttpRequest) -> HttpResponse:
 def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     _require_perm(request, VIEW_HANDOVER)
-    handover = board.get_handover(user, pk)
+    handover = continuity_selectors.get_handover(user, pk)
     context = {"handover": handover, "sections": _moved_sections(user, handover.moved or {})}
     return _render(request, "governance/handover_detail.html", context)
 
@@ -1139,7 +1140,7 @@ def cadence_templates(request: HttpRequest, pk: int | None = None) -> HttpRespon
     """Cadence templates: the list, a new one, or (with ``pk``) one being edited."""
     user = request.user
     _manage(request)
-    template = board.get_template(user, CadenceTemplate, pk) if pk is not None else None
+    template = board.get_template(user, "cadence", pk) if pk is not None else None
     form = forms.CadenceTemplateForm(
         request.POST or None,
         partner_tiers=_partner_tiers(user),
@@ -1220,7 +1221,7 @@ def onboarding_templates(request: HttpRequest, pk: int | None = None) -> HttpRes
     """Onboarding templates with their task lists: the list, a new one, or one edited."""
     user = request.user
     _manage(request)
-    template = board.get_template(user, OnboardingTemplate, pk) if pk is not None else None
+    template = board.get_template(user, "onboarding", pk) if pk is not None else None
     tasks = [t for t in (template.tasks or []) if isinstance(t, dict)] if template else []
     initial = (
         {name: getattr(template, name) for name in forms.OnboardingTemplateForm.FIELDS}
@@ -1288,7 +1289,7 @@ def courses(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     of the governance tier program requires."""
     user = request.user
     _manage(request)
-    course = board.get_template(user, Course, pk) if pk is not None else None
+    course = board.get_template(user, "course", pk) if pk is not None else None
     all_courses = list(board.courses(user))
     course_choices = [(c.pk, _localized(c.name, c.name_zh)) for c in all_courses]
     tiers = _partner_tiers(user)

@@ -17,11 +17,9 @@ from accord.governance.models import (
     TIER_ORDER,
     ActionItem,
     CadenceTemplate,
-    CertificationRequirement,
     ContactSlot,
     Course,
     GovernanceSettings,
-    Handover,
     HealthSurvey,
     Issue,
     KeyPerson,
@@ -38,7 +36,6 @@ from accord.governance.selectors import issues as issue_selectors
 from accord.governance.selectors import meetings as meeting_selectors
 from accord.governance.selectors import structure as structure_selectors
 from accord.partners.models import Contact, Organisation
-from accord.partners.selectors import get_restricted
 
 LIST_LIMIT = 10
 TREND_PERIODS = 12
@@ -128,10 +125,8 @@ def dashboard(user: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     incomplete = structure_selectors.list_relationships(
         user, {"roles": "incomplete_or_doubled"}, now=now
     )
-    expiring = list(
-        continuity_selectors.expiring_certifications(
-            user, today, settings.certification_warning_days
-        )
+    expiring = continuity_selectors.expiring_certifications(
+        user, today, settings.certification_warning_days
     )
     coverage = coverage_counts(user)
     counts = {
@@ -140,7 +135,7 @@ def dashboard(user: Any, now: dt.datetime | None = None) -> dict[str, Any]:
         "open_issues": sum(row["open"] for row in by_tier),
         "escalated_open": sum(row["escalated"] for row in by_tier),
         "misaligned": misaligned.count(),
-        "expiring_certifications": len(expiring),
+        "expiring_certifications": expiring.count(),
         "coverage_relationships": coverage["relationships"],
         "coverage_problems": coverage["problems"],
         "roles_incomplete": incomplete.count(),
@@ -154,7 +149,7 @@ def dashboard(user: Any, now: dt.datetime | None = None) -> dict[str, Any]:
         "issues_by_tier": by_tier,
         "health_trend": network_health_trend(user),
         "misaligned": list(misaligned[:LIST_LIMIT]),
-        "expiring_certifications": expiring[:LIST_LIMIT],
+        "expiring_certifications": list(expiring[:LIST_LIMIT]),
         "coverage_problems": coverage["problems"],
         "roles_incomplete": counts["roles_incomplete"],
         "roles_incomplete_rows": list(incomplete[:LIST_LIMIT]),
@@ -282,14 +277,6 @@ def moved_rows(user: Any, moved: Mapping[str, Iterable[int]]) -> dict[str, list[
     return found
 
 
-def get_handover(user: Any, pk: int) -> Handover:
-    return get_restricted(
-        Handover.objects.select_related("organisation", "predecessor", "successor", "actor"),
-        user,
-        pk,
-    )
-
-
 # -- templates and settings -------------------------------------------------------------------
 def cadence_templates(user: Any) -> QuerySet[CadenceTemplate]:
     return meeting_selectors.list_cadence_templates(user)
@@ -310,17 +297,17 @@ def severity_slas(user: Any) -> list[dict[str, Any]]:
 
 
 def onboarding_templates(user: Any) -> QuerySet[OnboardingTemplate]:
-    return OnboardingTemplate.objects.restrict(user, "view").order_by("kind", "name", "pk")
+    return continuity_selectors.list_onboarding_templates(user)
 
 
 def courses(user: Any) -> QuerySet[Course]:
-    return Course.objects.restrict(user, "view").order_by("name", "pk")
+    return continuity_selectors.list_courses(user)
 
 
 def requirements(user: Any) -> dict[str, dict[int, int]]:
     """{tier code: {course id: minimum}}."""
     found: dict[str, dict[int, int]] = defaultdict(dict)
-    for row in CertificationRequirement.objects.restrict(user, "view"):
+    for row in continuity_selectors.requirements(user):
         found[row.tier_code][row.course_id] = row.minimum
     return dict(found)
 
@@ -330,5 +317,11 @@ def governance_settings(user: Any) -> GovernanceSettings:
     return _settings()
 
 
-def get_template(user: Any, model: type, pk: int) -> Any:
-    return get_restricted(model.objects.all(), user, pk)
+def get_template(user: Any, kind: str, pk: int) -> Any:
+    """One cadence template, onboarding template or course (404 when invisible)."""
+    getter = {
+        "cadence": meeting_selectors.get_cadence_template,
+        "onboarding": continuity_selectors.get_onboarding_template,
+        "course": continuity_selectors.get_course,
+    }[kind]
+    return getter(user, pk)
