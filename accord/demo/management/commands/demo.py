@@ -8,9 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from accord.accounts.roles import ROLE_LABELS
 from accord.demo.deals import describe as describe_deals
+from accord.demo.governance import describe as describe_governance
+from accord.demo.governance import load_demo_governance
 from accord.demo.network import (
     DEFAULT_ORGANISATIONS,
     DEFAULT_SEED,
@@ -77,6 +80,9 @@ class Command(BaseCommand):
             deals=not options["no_channel"],
         )
         elapsed = time.perf_counter() - started
+        governance_started = time.perf_counter()
+        governance = load_demo_governance(timezone.localdate(), options["seed"])
+        governance.seconds = time.perf_counter() - governance_started
         if summary.created_anything():
             self.stdout.write(
                 self.style.SUCCESS(
@@ -100,7 +106,13 @@ class Command(BaseCommand):
                 self.stdout.write(describe(summary.programs))
             if summary.deals.total():
                 self.stdout.write(describe_deals(summary.deals))
-        else:
+        if governance.total():
+            self.stdout.write(
+                describe_governance(
+                    governance, base_url=f"http://{options['host']}:{options['port']}"
+                )
+            )
+        if not summary.created_anything() and not governance.total():
             self.stdout.write(
                 f"The demo network is already loaded ({summary.existing_organisations:,} "
                 "organisations); nothing changed."
