@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -867,8 +868,17 @@ def _continuity_tab(
     for entry in continuity_selectors.coverage_report(user):
         if entry["organisation"].pk == organisation.pk:
             problems.extend(entry["problems"])
-    handovers = continuity_selectors.list_handovers(user, {"organisation": organisation.pk})
     people = _people_in_roles(user, organisation)
+    # A vendor person's handover is filed under the vendor: it shows here when it moved
+    # someone who now holds something in this relationship (or left it with a leaver).
+    ids = [entry["contact"].pk for entry in people]
+    handovers = (
+        continuity_selectors.list_handovers(user)
+        .filter(
+            Q(organisation_id=organisation.pk) | Q(successor_id__in=ids) | Q(predecessor_id__in=ids)
+        )
+        .order_by("-at", "-pk")
+    )
     return {
         "key_people": _key_people(user, organisation),
         "coverage": problems,
