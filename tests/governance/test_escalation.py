@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accord.accounts.models import User
 from accord.core.models import AuditEntry, Notification
@@ -277,3 +279,48 @@ def test_a_late_response_is_noticed_once(setup: dict[str, Any], partner_a: Organ
     other = raise_high(setup["actor"], partner_a)
     issues.respond(actor=setup["actor"], issue=other, note="On it", now=other.respond_by + HOUR)
     assert issues.run_issue_timers(now=other.respond_by + 2 * HOUR)["response_overdue"] == []
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    hours=st.integers(min_value=1, max_value=400),
+    sweeps=st.lists(st.integers(min_value=0, max_value=3000), max_size=12),
+)
+def test_escalation_follows_the_deadlines_of_any_sweep_schedule(
+    setup: dict[str, Any], partner_a: Organisation, hours: int, sweeps: list[int]
+) -> None:
+    """Whatever the SLA and however the sweeps fall (minutes after raising, repeats
+    included): a sweep at or after the deadline escalates one tier, the new deadline runs
+    from that sweep, and nothing climbs past the executive level."""
+    SeveritySla.objects.update_or_create(
+        severity="low", defaults={"response_hours": 1, "resolution_hours": hours}
+    )
+    issue = issues.raise_issue(
+        actor=None,
+        organisation=partner_a,
+        title="Property",
+        category=Issue.Category.OTHER,
+        severity=Issue.Severity.LOW,
+        now=NOW,
+    )
+    deadline, level, expected = NOW + hours * HOUR, 0, []
+    for minutes in sorted(sweeps):
+        moment = NOW + dt.timedelta(minutes=minutes * 10)
+        if moment >= deadline and level < 2:
+            level += 1
+            deadline = moment + hours * HOUR
+            expected.append((moment, Tier.values[level]))
+        issues.escalate_due(now=moment)
+    issue.refresh_from_db()
+    assert issue.tier == Tier.values[level] and issue.escalations == level
+    assert (
+        list(issue.events.filter(kind=IssueEvent.Kind.ESCALATED).values_list("at", "to_tier"))
+        == expected
+    )
+    # Out of later examples' sweeps.
+    Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.RESOLVED)

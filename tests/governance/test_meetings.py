@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.accounts.models import User
 from accord.core.errors import Http404, InvalidTransition, PermissionDenied, ValidationError
@@ -513,3 +515,25 @@ def test_meeting_and_action_lists_filter_and_isolate(
     with pytest.raises(Http404):
         selectors.get_action_item(partner_b_user, item.pk)
     assert [t.name for t in selectors.list_cadence_templates(partner_a_user)] == []
+
+
+@given(
+    start=st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31)),
+    months=st.integers(min_value=1, max_value=36),
+    frequency=st.sampled_from(["weekly", "monthly", "quarterly", "annual"]),
+)
+def test_occurrences_property(start: dt.date, months: int, frequency: str) -> None:
+    """Every meeting day is a weekday on or after the start, in order, no more than two
+    days after its nominal day, and each period of the window gets exactly one."""
+    days = occurrences(frequency, start, months)
+    assert days == sorted(set(days))
+    assert all(day.weekday() < 5 and day >= start for day in days)
+    if frequency == "weekly":
+        end = meetings._add_months(start, months)
+        assert len(days) == -(-((end - meetings._weekday(start)).days) // 7)
+        return
+    step = {"monthly": 1, "quarterly": 3, "annual": 12}[frequency]
+    assert len(days) == -(-months // step)
+    for index, day in enumerate(days):
+        nominal = meetings._add_months(start, step * index)
+        assert dt.timedelta(0) <= day - nominal <= dt.timedelta(days=2)
