@@ -319,3 +319,43 @@ def test_handover_notifies_the_successor_and_lists(
     assert list(selectors.list_handovers(channel_manager, {"person": sam.pk})) == [row]
     with pytest.raises(ValidationError):
         selectors.list_handovers(channel_manager, {"organisation": "abc"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handover_is_one_durable_transaction() -> None:
+    """Outside a test transaction: a refused handover commits nothing, a good one all."""
+    from accord.accounts.models import Role
+    from accord.accounts.roles import sync_builtin_roles
+
+    sync_builtin_roles(Role)
+    manager = UserFactory(
+        organisation=Organisation.objects.vendor(),
+        email="cm@vendor.test",
+        roles=["channel_manager"],
+    )
+    manager = User.objects.get(pk=manager.pk)
+    partner = Organisation.objects.create(name="Tx Partner", kind="reseller", status="active")
+    built = governed(partner, now=NOW)
+    rhea, dana = built["roles"][RM], built["roles"][SD]
+    open_issue = issue(partner, rhea)
+    with pytest.raises(ValidationError):
+        services.handover(actor=manager, predecessor=rhea, successor=dana, now=NOW)
+    assert not Handover.objects.exists()
+    assert Issue.objects.get(pk=open_issue.pk).owner_id == rhea.pk
+    sam = vendor_person("Sam Successor")
+    row = services.handover(actor=manager, predecessor=rhea, successor=sam, now=NOW)
+    assert Handover.objects.get().pk == row.pk
+    assert Issue.objects.get(pk=open_issue.pk).owner_id == sam.pk
+    assert services.orphans(Contact.objects.get(pk=rhea.pk)) == {}
+
+
+def test_a_new_card_of_the_same_account_keeps_the_registrations(
+    channel_manager: User, partner_a: Organisation, partner_a_user: User
+) -> None:
+    old = partner_person(partner_a, "Lee (old card)", user=partner_a_user)
+    new = partner_person(partner_a, "Lee Leaver", user=partner_a_user)
+    registration = register(partner_a_user)
+    row = services.handover(actor=channel_manager, predecessor=old, successor=new)
+    assert row.moved["registrations"] == []
+    assert services.orphans(old) == {}
+    assert Registration.objects.get(pk=registration.pk).registered_by == partner_a_user

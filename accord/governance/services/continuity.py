@@ -162,6 +162,15 @@ def orphans(contact: Contact) -> dict[str, list[int]]:
         "meetings": Meeting.objects.filter(attendees=contact, status=Meeting.Status.PLANNED),
         "registrations": _open_registrations(contact),
     }
+    if (
+        contact.user_id is not None
+        and Contact.objects.filter(user_id=contact.user_id, active=True)
+        .exclude(pk=contact.pk)
+        .exists()
+    ):
+        # The account lives on in another active card (the same person under a new card):
+        # its registrations are not orphaned.
+        found["registrations"] = Registration.objects.none()
     result: dict[str, list[int]] = {}
     for kind, queryset in found.items():
         ids = sorted(set(queryset.values_list("pk", flat=True)))
