@@ -312,9 +312,16 @@ def respond(*, actor: Any, issue: Issue, note: str, now: dt.datetime | None = No
     return issue
 
 
+def _raiser(actor: Any, issue: Issue) -> Contact | None:
+    """The contact card of whoever raised ``issue``, unless they are the one acting."""
+    if issue.raised_by_id is None or issue.raised_by_id == getattr(actor, "pk", None):
+        return None
+    return contact_for_user(issue.raised_by)
+
+
 def _tell_about(actor: Any, issue: Issue, note: str, *, kind: str) -> None:
     """The owner and whoever raised the issue hear of a response or comment."""
-    raiser = contact_for_user(issue.raised_by) if issue.raised_by_id else None
+    raiser = _raiser(actor, issue)
 
     def subject() -> str:
         return _("%(kind)s on %(number)s %(title)s") % {
@@ -503,7 +510,7 @@ def resolve(
     )
     hours = round((now - issue.raised_at).total_seconds() / 3600, 2)
     audience = tier_audience(issue, issue.tier)
-    raiser = contact_for_user(issue.raised_by) if issue.raised_by_id else None
+    raiser = _raiser(actor, issue)
 
     def subject() -> str:
         return _("Issue resolved: %(number)s %(title)s") % {
