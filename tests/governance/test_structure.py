@@ -528,3 +528,58 @@ def test_selectable_people(partner_a_user: User, analyst: User, partner_a: Organ
     assert list(selectors.selectable_people(analyst, partner_a, "partner")) == [pat]
     assert list(selectors.selectable_people(partner_a_user, partner_a, "vendor")) == []
     assert list(selectors.selectable_people(partner_a_user, partner_a, "partner")) == [pat]
+
+
+def test_overdue_and_open_issue_counts(analyst: User, partner_a: Organisation) -> None:
+    import datetime as dt
+
+    from accord.governance.models import ActionItem, Issue, Meeting
+
+    governed(partner_a, now=NOW)
+    calm = governed(OrganisationFactory(name="Calm Co"), now=NOW)
+    owner = calm["vendor"][0]
+    now = NOW
+    Meeting.objects.create(
+        organisation=partner_a,
+        title="QBR",
+        tier=Tier.OPERATIONAL,
+        starts_at=now - dt.timedelta(days=8),  # past the 7 grace days
+    )
+    Meeting.objects.create(
+        organisation=calm["relationship"].organisation,
+        title="QBR",
+        tier=Tier.OPERATIONAL,
+        starts_at=now - dt.timedelta(days=6),  # still within grace
+    )
+    ActionItem.objects.create(
+        organisation=calm["relationship"].organisation,
+        title="Done late",
+        owner=owner,
+        due_on=now.date() - dt.timedelta(days=3),
+        status=ActionItem.Status.DONE,
+    )
+    for status in ("open", "responded", "resolved"):
+        Issue.objects.create(
+            organisation=partner_a,
+            title="x",
+            category="other",
+            severity="low",
+            raised_side="vendor",
+            status=status,
+        )
+    rows = {r.organisation.name: r for r in selectors.list_relationships(analyst, {}, now=now)}
+    assert (
+        rows["Alpha Distribution"].overdue_meetings,
+        rows["Alpha Distribution"].open_issues,
+    ) == (1, 2)
+    assert (rows["Calm Co"].overdue_meetings, rows["Calm Co"].overdue_actions) == (0, 0)
+    overdue = selectors.list_relationships(analyst, {"overdue": "true"}, now=now)
+    assert [r.organisation.name for r in overdue] == ["Alpha Distribution"]
+    ActionItem.objects.create(
+        organisation=calm["relationship"].organisation,
+        title="Late",
+        owner=owner,
+        due_on=now.date() - dt.timedelta(days=1),
+    )
+    overdue = selectors.list_relationships(analyst, {"overdue": True}, now=now)
+    assert [r.organisation.name for r in overdue] == ["Alpha Distribution", "Calm Co"]
