@@ -511,6 +511,19 @@ def test_meeting_and_action_lists_filter_and_isolate(
         item.pk
     ]
     assert list(selectors.list_action_items(partner_b_user)) == []
+    linked = meetings.add_action_item(
+        actor=channel_manager,
+        organisation=partner_a,
+        title="From the meeting",
+        owner=owner,
+        due_on=TODAY,
+        meeting=early,
+    )
+    assert [i.pk for i in selectors.list_action_items(channel_manager, {"meeting": early.pk})] == [
+        linked.pk
+    ]
+    assert pks(channel_manager, tier="operational") == [early.pk, bravo.pk, late.pk]
+    assert pks(channel_manager, tier="working") == []
     assert list(selectors.list_action_items(channel_manager, {"status": "done"})) == []
     with pytest.raises(Http404):
         selectors.get_action_item(partner_b_user, item.pk)

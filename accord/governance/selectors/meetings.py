@@ -13,7 +13,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from accord.core.errors import Http404, ValidationError
-from accord.governance.models import ActionItem, CadenceTemplate, GovernanceSettings, Meeting
+from accord.governance.models import (
+    ActionItem,
+    CadenceTemplate,
+    GovernanceSettings,
+    Meeting,
+    Tier,
+)
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -90,7 +96,8 @@ def list_meetings(
     user: Any, filters: Mapping[str, Any] | None = None, *, now: dt.datetime | None = None
 ) -> QuerySet:
     """Meetings ``user`` may see, soonest first. Filters: ``organisation`` (id), ``status``,
-    ``overdue`` (planned and past the grace days), ``from`` / ``to`` (start within)."""
+    ``tier``, ``overdue`` (planned and past the grace days), ``from`` / ``to`` (start
+    within; a bare ``to`` date includes that day)."""
     filters = filters or {}
     now = now or timezone.now()
     queryset = meetings(user)
@@ -100,6 +107,9 @@ def list_meetings(
     status = choice(filters.get("status"), Meeting.Status, "status")
     if status is not None:
         queryset = queryset.filter(status=status)
+    tier = choice(filters.get("tier"), Tier, "tier")
+    if tier is not None:
+        queryset = queryset.filter(tier=tier)
     overdue = flag(filters.get("overdue"), "overdue")
     if overdue is not None:
         condition = overdue_meetings(now)
@@ -157,15 +167,17 @@ def list_action_items(
     user: Any, filters: Mapping[str, Any] | None = None, *, now: dt.datetime | None = None
 ) -> QuerySet:
     """Action items ``user`` may see, the earliest due first. Filters: ``organisation``,
-    ``owner`` (contact id), ``status``, ``overdue`` (open and past the due date)."""
+    ``owner`` (contact id), ``meeting``, ``issue``, ``status``, ``overdue`` (open and past
+    the due date)."""
     filters = filters or {}
     queryset = action_items(user)
     organisation_id = identifier(filters.get("organisation"), "organisation")
     if organisation_id is not None:
         queryset = queryset.filter(organisation_id=organisation_id)
-    owner_id = identifier(filters.get("owner"), "owner")
-    if owner_id is not None:
-        queryset = queryset.filter(owner_id=owner_id)
+    for name in ("owner", "meeting", "issue"):
+        related_id = identifier(filters.get(name), name)
+        if related_id is not None:
+            queryset = queryset.filter(**{f"{name}_id": related_id})
     status = choice(filters.get("status"), ActionItem.Status, "status")
     if status is not None:
         queryset = queryset.filter(status=status)
