@@ -113,14 +113,14 @@ def person_of(
     """The contact ``value`` (an instance or id) when ``actor`` may see it and it belongs to
     ``owner`` (or one of several); else a field error "Choose a person of <owner>"."""
     owners = [owner] if isinstance(owner, Organisation) else list(owner)
-    wrong = ValidationError(
-        {
-            field: [
-                _("Choose a person of %(name)s.")
-                % {"name": _(" or ").join(item.name for item in owners)}
-            ]
+    if len(owners) == 1:
+        message = _("Choose a person of %(name)s.") % {"name": owners[0].name}
+    else:
+        message = _("Choose a person of %(first)s or %(second)s.") % {
+            "first": owners[0].name,
+            "second": owners[-1].name,
         }
-    )
+    wrong = ValidationError({field: [message]})
     contact_id = getattr(value, "pk", value)
     if isinstance(contact_id, bool) or contact_id in (None, ""):
         raise wrong
