@@ -194,6 +194,7 @@ def test_cadence_templates_are_created_and_edited(login, channel_manager):
         f"/governance/cadences/{template.pk}/",
         {
             "cadence-name": "QBR",
+            "cadence-name_zh": "季度业务回顾",
             "cadence-tier": "operational",
             "cadence-frequency": "quarterly",
             "cadence-duration_minutes": "60",
