@@ -810,3 +810,57 @@ def test_health_result_properties(rows: list[dict[str, Any]], threshold: Decimal
     mirror = health.health_result(swapped, threshold)
     assert mirror["score"] == result["score"]
     assert mirror["misaligned_on"] == result["misaligned_on"]
+
+
+def test_timer_mails_carry_the_sites_public_address(
+    partner_a: Organisation, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    settings.CSRF_TRUSTED_ORIGINS = ["https://accord.example.com"]
+    rel = governed(partner_a, now=NOW)
+    person = rel["partner"][0]
+    person.email = "wendy@alpha.test"
+    person.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        health.run_health_timers(now=NOW)
+    (message,) = mail.outbox
+    assert "https://accord.example.com/governance/survey/" in message.body
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_answers_with_one_link_count_once(partner_a: Organisation) -> None:
+    from threading import Barrier, Thread
+
+    from django.db import connection
+
+    from accord.accounts.models import Role
+    from accord.accounts.roles import sync_builtin_roles
+
+    sync_builtin_roles(Role)
+    governed(partner_a, now=NOW)
+    _survey, links = health.open_survey(actor=None, organisation=partner_a, now=NOW)
+    token = links[0][1]
+    barrier = Barrier(2)
+    outcomes: list[str] = []
+
+    def submit(value: int) -> None:
+        try:
+            barrier.wait()
+            health.answer(token=token, data=answers(value, nps=value), now=NOW + DAY)
+            outcomes.append("ok")
+        except SurveyLinkError as error:
+            outcomes.append(error.reason)
+        except Exception as error:  # a lock timeout on SQLite is a refusal too
+            outcomes.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    threads = [Thread(target=submit, args=(value,)) for value in (2, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1, outcomes
+    assert HealthResponse.objects.filter(answered_at__isnull=False).count() == 1

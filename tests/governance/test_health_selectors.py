@@ -236,3 +236,10 @@ def test_questions_cover_the_five_dimensions_and_nps() -> None:
     assert [r["code"] for r in rows] == [*DIMENSIONS, "nps"]
     assert (rows[0]["min"], rows[0]["max"], rows[-1]["min"], rows[-1]["max"]) == (1, 5, 0, 10)
     assert len(rows[-1]["choices"]) == 11
+
+
+def test_a_regional_coordinator_reads_both_sides(
+    network: dict[str, Any], regional_coordinator: User
+) -> None:
+    rows = list(selectors.list_responses(regional_coordinator, network["a_2026"]))
+    assert {r.side for r in rows} == {Side.VENDOR, Side.PARTNER}

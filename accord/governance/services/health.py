@@ -337,6 +337,20 @@ def _relationship(actor: Any, organisation: Organisation, *, lock: bool = False)
     return relationship
 
 
+def _site(base_url: str) -> str:
+    """Where links in e-mails point: the caller's ``base_url`` (a page's own address), else
+    ``ACCORD_BASE_URL`` when set, else the first trusted origin (the site's public address
+    behind a proxy); relative when none is known."""
+    for candidate in (
+        base_url,
+        getattr(settings, "ACCORD_BASE_URL", ""),
+        *getattr(settings, "CSRF_TRUSTED_ORIGINS", []),
+    ):
+        if isinstance(candidate, str) and candidate.startswith(("http://", "https://")):
+            return candidate.rstrip("/")
+    return ""
+
+
 def _invitation(
     response: HealthResponse, token: str, survey: HealthSurvey, vendor: Organisation, base_url: str
 ) -> None:
@@ -347,7 +361,7 @@ def _invitation(
     address = contact.email or (user.email if user is not None else "")
     if not address:
         return
-    link = f"{base_url.rstrip('/')}{reverse('governance:survey', args=[token])}"
+    link = f"{_site(base_url)}{reverse('governance:survey', args=[token])}"
     languages = (
         [user.language]
         if user is not None and user.language
