@@ -232,10 +232,10 @@ STORIES: tuple[Story, ...] = (
         0,
         "zh",
         {
-            "exec": Person("黄志强", "总经理"),
+            "exec": Person("黄志强", "总经理", email="huang.zhiqiang@huanan-fenxiao.cn"),
             "ops": Person("李娜 (Li Na)", "运营总监", "admin@huanan.demo"),
             "sales": Person("王伟 (Wang Wei)", "销售经理", "sales@huanan.demo"),
-            "service": Person("陈晓燕", "售后服务经理"),
+            "service": Person("陈晓燕", "售后服务经理", email="chen.xiaoyan@huanan-fenxiao.cn"),
         },
         {SD: "dana", TR: "toni", REL: "pat", COM: "casey"},
         (
@@ -255,10 +255,10 @@ STORIES: tuple[Story, ...] = (
         5,
         "zh",
         {
-            "exec": Person("吴海", "总经理"),
-            "ops": Person("孙丽", "运营总监"),
-            "sales": Person("郑凯", "销售经理"),
-            "service": Person("何敏", "技术支持主管"),
+            "exec": Person("吴海", "总经理", email="wu.hai@hengtong-shangmao.cn"),
+            "ops": Person("孙丽", "运营总监", email="sun.li@hengtong-shangmao.cn"),
+            "sales": Person("郑凯", "销售经理", email="zheng.kai@hengtong-shangmao.cn"),
+            "service": Person("何敏", "技术支持主管", email="he.min@hengtong-shangmao.cn"),
         },
         {SD: "dana", TR: "toni", REL: "zhou", COM: "casey"},
         (
@@ -275,9 +275,9 @@ STORIES: tuple[Story, ...] = (
         6,
         "zh",
         {
-            "exec": Person("钱伟", "总经理"),
-            "ops": Person("林芳", "运营经理"),
-            "sales": Person("许强", "平台运营主管"),
+            "exec": Person("钱伟", "总经理", email="qian.wei@yunduan-ec.cn"),
+            "ops": Person("林芳", "运营经理", email="lin.fang@yunduan-ec.cn"),
+            "sales": Person("许强", "平台运营主管", email="xu.qiang@yunduan-ec.cn"),
         },
         {SD: "chen", REL: "zhou", COM: "casey"},  # no transformation manager yet
         (
@@ -295,9 +295,9 @@ STORIES: tuple[Story, ...] = (
         9,
         "zh",
         {
-            "exec": Person("顾建华", "总经理"),
-            "ops": Person("沈洁", "质量经理"),
-            "supply": Person("陆明", "供应链主管"),
+            "exec": Person("顾建华", "总经理", email="gu.jianhua@jinggong-components.cn"),
+            "ops": Person("沈洁", "质量经理", email="shen.jie@jinggong-components.cn"),
+            "supply": Person("陆明", "供应链主管", email="lu.ming@jinggong-components.cn"),
         },
         {SD: "priya", TR: "toni", REL: "chris"},  # no commercial manager yet
         (
@@ -313,10 +313,16 @@ STORIES: tuple[Story, ...] = (
         10,
         "en",
         {
-            "exec": Person("Daniel Price", "Chief Executive Officer"),
-            "ops": Person("Rachel Kim", "Director of Operations"),
+            "exec": Person(
+                "Daniel Price", "Chief Executive Officer", email="daniel.price@northwind-retail.com"
+            ),
+            "ops": Person(
+                "Rachel Kim", "Director of Operations", email="rachel.kim@northwind-retail.com"
+            ),
             "sales": Person("Grace Walker", "Purchasing Lead", "viewer@northwind.demo"),
-            "service": Person("Tom Alvarez", "Store Systems Lead"),
+            "service": Person(
+                "Tom Alvarez", "Store Systems Lead", email="tom.alvarez@northwind-retail.com"
+            ),
         },
         {SD: LEAVER, TR: "toni", REL: "pat", COM: "casey"},
         (
@@ -335,10 +341,14 @@ STORIES: tuple[Story, ...] = (
         11,
         "en",
         {
-            "exec": Person("Katrin Vogel", "Managing Director"),
-            "ops": Person("Stefan Braun", "Head of Operations"),
+            "exec": Person(
+                "Katrin Vogel", "Managing Director", email="k.vogel@atlas-distribution.de"
+            ),
+            "ops": Person(
+                "Stefan Braun", "Head of Operations", email="s.braun@atlas-distribution.de"
+            ),
             "sales": Person("Jonas Becker", "Sales Manager", "sales@atlas.demo"),
-            "service": Person("Miriam Hahn", "Service Lead"),
+            "service": Person("Miriam Hahn", "Service Lead", email="m.hahn@atlas-distribution.de"),
         },
         {SD: LEAVER, TR: "toni", REL: "chris", COM: "casey"},
         (
