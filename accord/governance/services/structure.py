@@ -80,11 +80,10 @@ def governed_organisation(actor: Any, organisation: Any) -> Organisation:
     """The partner organisation ``organisation`` (an instance or id) as ``actor`` sees it:
     404 when invisible, a field error for the vendor itself."""
     organisation_id = getattr(organisation, "pk", organisation)
+    if isinstance(organisation_id, str) and organisation_id.strip().isdigit():
+        organisation_id = int(organisation_id.strip())
     if isinstance(organisation_id, bool) or not isinstance(organisation_id, int):
-        try:
-            organisation_id = int(str(organisation_id))
-        except (TypeError, ValueError) as error:
-            raise Http404 from error
+        raise Http404
     if not 0 < organisation_id < 2**63:
         raise Http404
     queryset = (
@@ -122,12 +121,10 @@ def person_of(
         }
     wrong = ValidationError({field: [message]})
     contact_id = getattr(value, "pk", value)
-    if isinstance(contact_id, bool) or contact_id in (None, ""):
+    if isinstance(contact_id, str) and contact_id.strip().isdigit():
+        contact_id = int(contact_id.strip())
+    if isinstance(contact_id, bool) or not isinstance(contact_id, int):
         raise wrong
-    try:
-        contact_id = int(contact_id)
-    except (TypeError, ValueError) as error:
-        raise wrong from error
     if not 0 < contact_id < 2**63:
         raise wrong
     found = (
@@ -146,9 +143,10 @@ def person_of(
 
 
 def ensure_relationship_row(
-    organisation: Organisation, today: dt.date | None = None
+    organisation: Organisation, today: dt.date | None = None, *, actor: Any = None
 ) -> Relationship:
-    """The organisation's relationship record, created (unaudited bookkeeping) when missing."""
+    """The organisation's relationship record, created (and audited) when missing; nests in
+    the calling service's transaction."""
     found = Relationship.objects.filter(organisation=organisation).first()
     if found is not None:
         return found
@@ -158,6 +156,12 @@ def ensure_relationship_row(
             relationship.save(force_insert=True)
     except IntegrityError:  # made meanwhile by another request
         return Relationship.objects.get(organisation=organisation)
+    record(
+        actor=actor,
+        obj=relationship,
+        action=AuditEntry.Action.CREATE,
+        changes={k: [None, v] for k, v in snapshot(relationship).items() if v not in (None, "")},
+    )
     return relationship
 
 
@@ -180,17 +184,7 @@ def ensure_relationship(*, actor: Any, organisation: Any) -> Relationship:
     organisation = governed_organisation(actor, organisation)
     if actor is not None and not actor.has_perm("governance.view_relationship"):
         raise PermissionDenied
-    found = Relationship.objects.filter(organisation=organisation).first()
-    if found is not None:
-        return found
-    relationship = ensure_relationship_row(organisation)
-    record(
-        actor=actor,
-        obj=relationship,
-        action=AuditEntry.Action.CREATE,
-        changes={k: [None, v] for k, v in snapshot(relationship).items() if v not in (None, "")},
-    )
-    return relationship
+    return ensure_relationship_row(organisation, actor=actor)
 
 
 @transaction.atomic(durable=True)
@@ -209,7 +203,7 @@ def update_relationship(
     for name in ("health_frequency", "notes"):
         if name in data and not isinstance(data[name], str):
             raise ValidationError({name: [_("Expected text.")]})
-    current = ensure_relationship_row(organisation)
+    current = ensure_relationship_row(organisation, actor=actor)
     return apply_changes(actor=actor, obj=current, data=dict(data))
 
 
@@ -378,7 +372,7 @@ def assign_role(
     person = _holder(actor, holder) if holder is not None else None
     final: dict[str, Contact | None] = {**current, role: person}
     _check_separated(organisation, final, {role}, lambda _role: "holder")
-    ensure_relationship_row(organisation, today)
+    ensure_relationship_row(organisation, today, actor=actor)
     try:
         with transaction.atomic():
             written = _write_roles(
@@ -440,7 +434,7 @@ def set_roles(
         if (current[role].pk if role in current else None) != (value.pk if value else None)
     }
     _check_separated(organisation, final, changed, lambda role: role)
-    ensure_relationship_row(organisation, today)
+    ensure_relationship_row(organisation, today, actor=actor)
     try:
         with transaction.atomic():
             return _write_roles(actor=actor, organisation=organisation, final=given, today=today)
@@ -508,7 +502,7 @@ def set_slot(
         if is_partner(actor):
             raise PermissionDenied
         ensure_model_permitted(actor, "add", ContactSlot)
-        ensure_relationship_row(organisation)
+        ensure_relationship_row(organisation, actor=actor)
         slot = ContactSlot(organisation=organisation, tier=tier, function=function, **values)
         try:
             with transaction.atomic():
@@ -594,7 +588,7 @@ def add_key_person(
         raise ValidationError(
             {"person": [_("%(name)s is already a key person here.") % {"name": person.full_name}]}
         )
-    ensure_relationship_row(organisation)
+    ensure_relationship_row(organisation, actor=actor)
     row = KeyPerson(
         organisation=organisation, person=person, backup=backup, responsibility=responsibility
     )
