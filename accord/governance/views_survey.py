@@ -30,13 +30,12 @@ def _link_error(request: HttpRequest, error: services.SurveyLinkError) -> HttpRe
             "ask the person who sent it for a new one."
         ),
         "expired": _("Answers are no longer taken for this health check. Thank you anyway."),
-        "used": _("Each link works once, and your answers were recorded. Thank you."),
+        "used": _("Each link works once. Thank you for taking part."),
     }
     return render(
         request,
         "governance/survey_closed.html",
         {
-            "status": error.status,
             "title": titles.get(error.reason, titles["invalid"]),
             "message": error.messages[0],
             "hint": hints.get(error.reason, hints["invalid"]),
@@ -54,7 +53,6 @@ def _rows(posted: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
                 **question,
                 "value": str(value) if value is not None else "",
                 "errors": errors.get(question["code"], []),
-                "values": [str(choice) for choice, _label in question["choices"]],
             }
         )
     return rows
