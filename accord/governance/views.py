@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.timesince import timesince, timeuntil
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -700,7 +700,11 @@ def cadence_apply(request: HttpRequest, pk: int) -> HttpResponse:
             if planned:
                 messages.success(
                     request,
-                    _("%(count)d meetings were planned from the cadence templates.")
+                    ngettext(
+                        "%(count)d meeting was planned from the cadence templates.",
+                        "%(count)d meetings were planned from the cadence templates.",
+                        len(planned),
+                    )
                     % {"count": len(planned)},
                 )
             else:
@@ -800,7 +804,11 @@ def health_open(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("The health check %(period)s is open: %(count)d people were invited.")
+                ngettext(
+                    "The health check %(period)s is open: %(count)d person was invited.",
+                    "The health check %(period)s is open: %(count)d people were invited.",
+                    len(invitations),
+                )
                 % {"period": survey.period, "count": len(invitations)},
             )
             return redirect(_tab_url(organisation.pk, "health"))
