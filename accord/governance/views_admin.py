@@ -170,6 +170,7 @@ def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
             "id": "chart-escalations",
             "labels": [str(row["label"]) for row in tiers],
             "y_title": gettext("Open issues"),
+            "integer": True,
             "series": [
                 {
                     "name": gettext("Open"),
@@ -1030,6 +1031,7 @@ def handover_new(request: HttpRequest) -> HttpResponse:
         initial=initial,
     )
     preview: list[dict[str, Any]] | None = None
+    previewed = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         predecessor, successor = by_id[data["predecessor"]], by_id[data["successor"]]
@@ -1039,7 +1041,9 @@ def handover_new(request: HttpRequest) -> HttpResponse:
                 _("Choose a person of %(organisation)s, like the predecessor.")
                 % {"organisation": predecessor.organisation.name},
             )
-        elif request.POST.get("confirm") == "1":
+        elif request.POST.get("confirm") == "1" and request.POST.get("previewed") == (
+            f"{predecessor.pk}:{successor.pk}"
+        ):
             try:
                 handover = continuity_services.handover(
                     actor=user,
@@ -1059,8 +1063,15 @@ def handover_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("governance:handover_detail", pk=handover.pk)
         if not form.errors:
+            # The first step, or the people changed since the preview: show what will move.
             preview = _moved_sections(user, continuity_services.orphans(predecessor))
-    context = {"form": form, "preview": preview, "confirming": preview is not None}
+            previewed = f"{predecessor.pk}:{successor.pk}"
+    context = {
+        "form": form,
+        "preview": preview,
+        "confirming": preview is not None,
+        "previewed": previewed,
+    }
     return _render(request, "governance/handover_form.html", context)
 
 

@@ -77,7 +77,18 @@ def test_a_handover_previews_what_moves_then_moves_it(login, alpha, channel_mana
     assert 'data-kind="roles"' in preview and "Relationship management" in preview
     assert 'data-kind="slots"' in preview and 'data-kind="meetings"' in preview
     assert not Handover.objects.exists()  # nothing moved yet
-    response = client.post("/governance/handovers/new/", {**data, "confirm": "1"})
+    assert f'name="previewed" value="{leaver.pk}:{successor.pk}"' in text
+    # Confirming other people than were previewed shows their preview first.
+    other = vendor_person("Otto Other")
+    response = client.post(
+        "/governance/handovers/new/",
+        {**data, "successor": other.pk, "confirm": "1", "previewed": f"{leaver.pk}:{successor.pk}"},
+    )
+    assert 'id="handover-preview"' in body(response) and not Handover.objects.exists()
+    response = client.post(
+        "/governance/handovers/new/",
+        {**data, "confirm": "1", "previewed": f"{leaver.pk}:{successor.pk}"},
+    )
     handover = Handover.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/governance/handovers/{handover.pk}/"
@@ -101,7 +112,7 @@ def test_handover_form_errors(login, alpha, bravo, channel_manager):
     other_side = bravo["partner"][0]
     response = client.post(
         "/governance/handovers/new/",
-        {"predecessor": person.pk, "successor": other_side.pk, "confirm": "1"},
+        {"predecessor": person.pk, "successor": other_side.pk, "confirm": "1", "previewed": "x"},
     )
     assert "Alpha Distribution" in errors_of(body(response), "id_successor")
     # The successor already holds another role in the relationship: the service refuses.
@@ -111,6 +122,7 @@ def test_handover_form_errors(login, alpha, bravo, channel_manager):
             "predecessor": alpha["roles"]["relationship"].pk,
             "successor": alpha["roles"]["commercial"].pk,
             "confirm": "1",
+            "previewed": f"{alpha['roles']['relationship'].pk}:{alpha['roles']['commercial'].pk}",
         },
     )
     text = body(response)

@@ -28,6 +28,13 @@
     });
     var yaxis = { title: { text: chart.y_title || "" }, rangemode: "tozero", automargin: true };
     if (chart.range) { yaxis.range = chart.range; }
+    if (chart.integer) {
+      var highest = Math.max.apply(null, chart.series.map(function (s) {
+        return Math.max.apply(null, s.values.map(number));
+      }));
+      yaxis.tickformat = ",d";
+      if (highest < 10) { yaxis.dtick = 1; yaxis.range = [0, Math.max(highest, 1) * 1.1]; }
+    }
     var layout = {
       margin: { l: 60, r: 20, t: 30, b: 40 },
       height: 300,
