@@ -24,7 +24,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.timesince import timeuntil
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -946,15 +946,15 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 # -- handovers -------------------------------------------------------------------------------------
 MOVED_LABELS = {
-    "roles": _("Roles"),
-    "slots": _("Contact-map slots"),
-    "key_people": _("Key person"),
-    "backups": _("Backup of"),
-    "issues": _("Open issues"),
-    "action_items": _("Open action items"),
-    "onboarding_tasks": _("Onboarding tasks"),
-    "meetings": _("Planned meetings"),
-    "registrations": _("Deal registrations"),
+    "roles": gettext_lazy("Roles"),
+    "slots": gettext_lazy("Contact-map slots"),
+    "key_people": gettext_lazy("Key person"),
+    "backups": gettext_lazy("Backup of"),
+    "issues": gettext_lazy("Open issues"),
+    "action_items": gettext_lazy("Open action items"),
+    "onboarding_tasks": gettext_lazy("Onboarding tasks"),
+    "meetings": gettext_lazy("Planned meetings"),
+    "registrations": gettext_lazy("Deal registrations"),
 }
 
 
@@ -968,7 +968,7 @@ def _moved_sections(user: Any, moved: Mapping[str, Any]) -> list[dict[str, Any]]
         sections.append(
             {
                 "kind": kind,
-                "label": gettext(MOVED_LABELS[kind]),
+                "label": str(MOVED_LABELS[kind]),
                 "count": len(ids),
                 "rows": rows.get(kind, []),
                 "hidden": max(len(ids) - len(rows.get(kind, [])), 0)

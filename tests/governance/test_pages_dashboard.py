@@ -191,3 +191,38 @@ def user_without_roles(vendor):
     from tests.factories import UserFactory
 
     return UserFactory(organisation=vendor, email="nobody@vendor.test", roles=[])
+
+
+def test_the_dashboard_and_issue_list_read_a_fixed_number_of_queries(
+    login, network, channel_manager
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import OrganisationFactory
+    from tests.governance.builders import governed
+
+    client = login(channel_manager)
+    client.get("/governance/")  # warm the settings row and the session
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = {url: count(url) for url in ("/governance/", "/governance/issues/")}
+    for number in range(3):
+        organisation = OrganisationFactory(name=f"Extra {number}")
+        setup = governed(organisation)
+        RoleAssignment.objects.filter(organisation=organisation, role="transformation").delete()
+        Relationship.objects.filter(organisation=organisation).update(misaligned=True)
+        raise_issue(organisation, channel_manager, title=f"Extra issue {number}")
+        plan_meeting(organisation, channel_manager, [], starts_at=timezone.now() - 20 * DAY)
+        ActionItem.objects.create(
+            organisation=organisation,
+            title="Late",
+            owner=setup["partner"][0],
+            due_on=timezone.localdate() - dt.timedelta(days=2),
+        )
+    after = {url: count(url) for url in before}
+    assert after == before
