@@ -239,4 +239,9 @@ ACCORD_PERIODIC_TASKS = [
     "accord.leads.tasks.recall_overdue_leads",
     "accord.governance.tasks.governance_timers",
 ]
+# Where the product is reached from outside: the start of links in e-mails (health-check
+# invitations sent by the worker have no request to take it from).
+ACCORD_BASE_URL = os.environ.get(
+    "ACCORD_BASE_URL", CSRF_TRUSTED_ORIGINS[0] if CSRF_TRUSTED_ORIGINS else "http://127.0.0.1:8000"
+).rstrip("/")
 ACCORD_BASE_CURRENCY = os.environ.get("ACCORD_BASE_CURRENCY", "USD").upper()

@@ -374,6 +374,15 @@ class SurveyResponse(Imported, OrganisationOwned):
     def __str__(self) -> str:
         return f"{self.date} · {self.get_respondent_side_display()}"
 
+    @classmethod
+    def restrict_rows(
+        cls, queryset: models.QuerySet, user: Any, organisation_ids: models.QuerySet
+    ) -> models.QuerySet:
+        # The vendor's own answers about a partner (relationship health checks) are the
+        # vendor's: a partner reads the customers' and its own side's answers.
+        rows = super().restrict_rows(queryset, user, organisation_ids)
+        return rows.exclude(respondent_side=cls.Side.VENDOR) if user.is_partner else rows
+
 
 class Certification(Imported, OrganisationOwned):
     """A certification earned by a person on a partner's staff, valid until ``expires_on``."""

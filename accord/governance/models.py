@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accord.channel.models import Shared
@@ -34,6 +35,11 @@ class Tier(models.TextChoices):
 
 
 TIER_ORDER: list[str] = [Tier.WORKING, Tier.OPERATIONAL, Tier.EXECUTIVE]
+
+
+def in_chinese(english: str, chinese: str) -> str:
+    """``chinese`` when the active language is Chinese and it is set, else ``english``."""
+    return chinese if chinese and (get_language() or "").startswith("zh") else english
 
 
 def next_tier(tier: str) -> str | None:
@@ -303,6 +309,10 @@ class CadenceTemplate(Shared):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        return in_chinese(self.name, self.name_zh)
+
 
 class Meeting(OrganisationOwned):
     """A governance meeting: planned from a cadence or by hand, then held with its record."""
@@ -364,6 +374,14 @@ class Meeting(OrganisationOwned):
         ]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def label(self) -> str:
+        """The title, in Chinese when it is still a cadence's name and the cadence has one."""
+        cadence = self.cadence
+        if cadence is not None and self.title == cadence.name:
+            return cadence.label
         return self.title
 
 
@@ -778,6 +796,10 @@ class OnboardingTemplate(Shared):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        return in_chinese(self.name, self.name_zh)
+
 
 class OnboardingPlan(OrganisationOwned):
     """A template instantiated for one relationship (and person, for staff onboarding)."""
@@ -816,6 +838,13 @@ class OnboardingPlan(OrganisationOwned):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        template = self.template
+        if template is not None and self.name == template.name:
+            return template.label
+        return self.name
+
 
 class OnboardingTask(OrganisationOwned):
     organisation_field = "plan__organisation"
@@ -823,6 +852,7 @@ class OnboardingTask(OrganisationOwned):
     plan = models.ForeignKey(OnboardingPlan, on_delete=models.CASCADE, related_name="tasks")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     title = models.CharField(_("task"), max_length=200)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
     side = models.CharField(_("side"), max_length=10, choices=Side.choices)
     owner = models.ForeignKey(
         "partners.Contact",
@@ -842,6 +872,10 @@ class OnboardingTask(OrganisationOwned):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def label(self) -> str:
+        return in_chinese(self.title, self.title_zh)
 
 
 class Course(Shared):
@@ -866,6 +900,10 @@ class Course(Shared):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        return in_chinese(self.name, self.name_zh)
 
 
 class CertificationRequirement(Shared):

@@ -815,6 +815,7 @@ def test_health_result_properties(rows: list[dict[str, Any]], threshold: Decimal
 def test_timer_mails_carry_the_sites_public_address(
     partner_a: Organisation, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
+    settings.ACCORD_BASE_URL = ""  # unset: the site's trusted origin is the address
     settings.CSRF_TRUSTED_ORIGINS = ["https://accord.example.com"]
     rel = governed(partner_a, now=NOW)
     person = rel["partner"][0]

@@ -768,6 +768,7 @@ def start_onboarding(
             plan=plan,
             position=position,
             title=item["title"][:200],
+            title_zh=(item.get("title_zh") or "")[:200],
             side=item["side"],
             owner=chosen.get(item["side"]),
             due_on=start + dt.timedelta(days=item.get("due_days", 0)),
