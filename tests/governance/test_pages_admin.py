@@ -293,3 +293,25 @@ def test_courses_and_required_certifications(login, channel_manager):
     assert (requirement.tier_code, requirement.minimum) == ("gold", 2)
     response = client.post("/governance/courses/", {"tier_code": "platinum"})
     assert response.status_code == 302 and CertificationRequirement.objects.count() == 1
+
+
+def test_coverage_and_handover_pages_render_in_chinese(login, alpha, channel_manager):
+    leaver = alpha["partner"][1]
+    successor = partner_person(alpha["relationship"].organisation, "Sam Successor")
+    handover = continuity_services.handover(
+        actor=channel_manager, predecessor=leaver, successor=successor, leaving=True
+    )
+    client = chinese(login(channel_manager))
+    for url in (
+        "/governance/coverage/",
+        "/governance/handovers/",
+        "/governance/handovers/new/",
+        f"/governance/handovers/{handover.pk}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and 'lang="zh-hans"' in body(response), url
+    response = client.post(
+        "/governance/handovers/new/",
+        {"predecessor": alpha["roles"]["relationship"].pk, "successor": successor.pk},
+    )
+    assert response.status_code == 200
