@@ -295,6 +295,7 @@ def test_every_operation_is_in_the_matrix():
     from tests.channel.test_api import CHANNEL_OPERATIONS
     from tests.core.test_notifications_api import NOTIFICATIONS_OPERATIONS
     from tests.deals.test_api import DEALS_OPERATIONS
+    from tests.governance.test_api_isolation import GOVERNANCE_OPERATIONS
     from tests.imports.test_api import IMPORTS_OPERATIONS
     from tests.leads.test_api import LEADS_OPERATIONS
     from tests.metrics.test_api import METRICS_OPERATIONS
@@ -310,6 +311,7 @@ def test_every_operation_is_in_the_matrix():
         *NOTIFICATIONS_OPERATIONS,
         *DEALS_OPERATIONS,
         *LEADS_OPERATIONS,
+        *GOVERNANCE_OPERATIONS,
     }
     assert operations - elsewhere == {case.name for case in CASES}
 
