@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accord.channel.models import Certification
-from accord.core.errors import Http404, PermissionDenied, ValidationError
+from accord.core.errors import Conflict, Http404, PermissionDenied, ValidationError
 from accord.core.models import AuditEntry
 from accord.core.services import (
     apply_changes,
@@ -322,7 +322,10 @@ def handover(
             % {"name": succ.full_name, "count": len(registrations)}
         )
     if errors:
-        raise ValidationError({"successor": errors})
+        # A valid request that clashes with what the successor holds: a conflict (409).
+        clash = ValidationError({"successor": errors})
+        clash.__class__ = Conflict
+        raise clash
     # The actor must see every relationship touched: a coordinator cannot move what lies
     # outside their territories.
     touched = (
