@@ -21,8 +21,8 @@ ODD = [
     "<b>x</b>",
     "1e999",
     "2026-02-30",
-    "\uff10\uff11",
-]  # full-width digits
+    "\uff10\uff11",  # full-width digits
+]
 
 FORMS: dict[str, list[str]] = {
     "/governance/issues/new/": [
