@@ -877,16 +877,17 @@ def _issue_rows(user: Any, filters: dict[str, Any] | None = None) -> QuerySet:
     return issue_reads.list_issues(user, filters or {})
 
 
-def _issue_builder(user: Any) -> Callable[[Any], dict[str, Any]]:
-    # The attachments' names and sizes only: their contents stay in the database.
-    return lambda issue: _issue_out(issue, issue_reads.issue_attachments(user, issue))
+def _issues_out(user: Any, issues: list[Any]) -> list[dict[str, Any]]:
+    # The attachments' names and sizes only (one query): their contents stay in the database.
+    attachments = issue_reads.attachments_by_issue(user, issues)
+    return [_issue_out(issue, attachments.get(issue.pk, [])) for issue in issues]
 
 
 def _issue(user: Any, pk: int) -> dict[str, Any]:
     found = _issue_rows(user).filter(pk=pk).first()
     if found is None:
         raise Http404
-    return _issue_builder(user)(found)
+    return _issues_out(user, [found])[0]
 
 
 @router.get(
@@ -898,7 +899,9 @@ def governance_issues_list(request: HttpRequest, filters: Query[IssueFilter]) ->
     """Issues the caller may see (a partner: its relationship's), newest first. Filter by
     status, severity, current tier, relationship, escalated or a search."""
     user = request.auth
-    return _page(_issue_rows(user, _filters(filters)), filters, _issue_builder(user))
+    rows = _issue_rows(user, _filters(filters))
+    page = list(rows[filters.offset : filters.offset + filters.limit])
+    return {"count": rows.count(), "items": _issues_out(user, page)}
 
 
 @router.post(

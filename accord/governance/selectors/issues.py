@@ -4,7 +4,7 @@ metrics (time to resolve, escalations per relationship) as each user may see the
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -106,6 +106,21 @@ def issue_attachments(user: Any, issue: Issue) -> QuerySet:
         .select_related("uploaded_by")
         .order_by("uploaded_at", "pk")
     )
+
+
+def attachments_by_issue(user: Any, issues: Iterable[Issue]) -> dict[int, list[IssueAttachment]]:
+    """The attachments of several issues (a page of a list) without their contents, by
+    issue id, in one query."""
+    found: dict[int, list[IssueAttachment]] = {}
+    rows = (
+        IssueAttachment.objects.restrict(user, "view")
+        .filter(issue__in=[issue.pk for issue in issues])
+        .defer("content")
+        .order_by("uploaded_at", "pk")
+    )
+    for row in rows:
+        found.setdefault(row.issue_id, []).append(row)
+    return found
 
 
 def get_attachment(user: Any, pk: Any) -> IssueAttachment:
