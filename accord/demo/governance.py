@@ -773,6 +773,7 @@ class GovernanceSummary:
 
     templates: int = 0  # cadence and onboarding templates, courses, SLAs
     relationships: int = 0
+    background: int = 0  # other relationships given the four roles in bulk
     roles_missing: list[str] = field(default_factory=list)  # organisation names
     meetings: dict[str, int] = field(default_factory=dict)  # status -> count
     overdue_meetings: int = 0
@@ -810,6 +811,8 @@ def describe(summary: GovernanceSummary, base_url: str = "") -> str:
     parts = [f"{summary.relationships} governed relationships"]
     if summary.roles_missing:
         parts[0] += f" ({len(summary.roles_missing)} with a role missing)"
+    if summary.background:
+        parts[0] += f", the four roles for {summary.background} more"
     if summary.meetings:
         statuses = ", ".join(f"{n} {status}" for status, n in summary.meetings.items())
         parts.append(
@@ -1029,6 +1032,38 @@ class _Loader:
                     if code in courses
                 ],
             )
+
+    def background_roles(self) -> None:
+        """Every other organisation's relationship gets the four roles in one bulk insert
+        (no audit history, like the channel facts): the vendor's team covers the whole
+        network, so the filters and the coverage report show the stories' gaps alone. The
+        relationship manager is the organisation's account manager."""
+        cards = {
+            contact.user_id: contact
+            for contact in self.vendor_people.values()
+            if contact.user_id is not None
+        }
+        pat = self.vendor_people["pat"]
+        fixed = {SD: self.vendor_people["dana"], TR: self.vendor_people["toni"]}
+        fixed[COM] = self.vendor_people["casey"]
+        assigned_on = self.today - dt.timedelta(days=CADENCE_START_DAYS + 20)
+        rows = []
+        for pk, manager in (
+            Organisation.objects.partners()
+            .exclude(pk__in=[org.pk for org in self.organisations.values()])
+            .filter(governance_roles__isnull=True)
+            .values_list("pk", "account_manager")
+            .order_by("pk")
+        ):
+            holders = {**fixed, REL: cards.get(manager, pat)}
+            rows.extend(
+                RoleAssignment(
+                    organisation_id=pk, role=role, holder=holder, assigned_on=assigned_on
+                )
+                for role, holder in holders.items()
+            )
+        RoleAssignment.objects.bulk_create(rows, batch_size=1000)
+        self.summary.background = len(rows) // 4
 
     # -- structure ------------------------------------------------------------------------
     def setup_structure(self, story: Story) -> None:
@@ -1515,6 +1550,7 @@ def load_demo_governance(today: dt.date, seed: int = DEFAULT_SEED) -> Governance
         for story in STORIES:
             loader.setup_structure(story)
         loader.setup_onboarding_partner()
+        loader.background_roles()
         loader.certificates()
         for story in STORIES:
             loader.plan_meetings(story)
@@ -1547,11 +1583,12 @@ def _tally(summary: GovernanceSummary, anchor: dt.datetime) -> None:
         summary.scores[relationship.organisation.name] = str(relationship.health_score)
         if relationship.misaligned:
             summary.misaligned.append(relationship.organisation.name)
-    summary.roles_missing = [
-        relationship.organisation.name
-        for relationship in Relationship.objects.select_related("organisation")
-        if RoleAssignment.objects.filter(organisation=relationship.organisation).count() < 4
-    ]
+    held = Counter(RoleAssignment.objects.values_list("organisation", flat=True))
+    summary.roles_missing = sorted(
+        Organisation.objects.filter(
+            pk__in=[pk for pk, roles in held.items() if roles < len(Role.values)]
+        ).values_list("name", flat=True)
+    )
     summary.handovers = Handover.objects.count()
     summary.onboarding_plans = OnboardingPlan.objects.count()
     governance_certs = Certification.objects.filter(source_key__startswith=CERT_KEY_PREFIX)
