@@ -125,6 +125,10 @@ class GovernanceSettings(Shared):
 class Relationship(OrganisationOwned):
     """The governance record of one organisation the vendor works with."""
 
+    # Made for every partner organisation: rolling back the import that created the
+    # organisation takes it along (its roles, meetings and issues would still block).
+    derived_from_owner: ClassVar[bool] = True
+
     class HealthFrequency(models.TextChoices):
         ANNUAL = "annual", _("Annual")
         QUARTERLY = "quarterly", _("Quarterly")

@@ -1280,12 +1280,19 @@ def _delete_created(model: type[models.Model], pk: int) -> None:
         return
     collector = Collector(using=router.db_for_write(model))
     collector.collect([obj])  # raises ProtectedError for PROTECT references
+    # Rows that exist only because their owner does (``derived_from_owner``, such as an
+    # organisation's default governance record) go with it.
     dependants: list[Any] = [
-        o for m, objs in collector.data.items() for o in objs if not (m is model and o.pk == pk)
+        o
+        for m, objs in collector.data.items()
+        for o in objs
+        if not (m is model and o.pk == pk) and not getattr(m, "derived_from_owner", False)
     ]
     for queryset in collector.fast_deletes:
-        if queryset.model._meta.auto_created:
-            continue  # many-to-many links (tags) go with the row
+        if queryset.model._meta.auto_created or getattr(
+            queryset.model, "derived_from_owner", False
+        ):
+            continue  # many-to-many links (tags) and derived rows go with the row
         dependants.extend(queryset[:3])
     if dependants:
         raise ProtectedError("used elsewhere", set(dependants))

@@ -254,6 +254,7 @@ def test_role_gaps(partner_a: Organisation) -> None:
 
 
 def test_ensure_and_update_relationship(channel_manager: User, partner_a: Organisation) -> None:
+    Relationship.objects.filter(organisation=partner_a).delete()  # as if made in bulk
     relationship = services.ensure_relationship(actor=channel_manager, organisation=partner_a)
     assert services.ensure_relationship(actor=channel_manager, organisation=partner_a) == (
         relationship
@@ -445,7 +446,7 @@ def test_list_filter_roles_incomplete_or_doubled_is_one_query(
     for role in (SD, CM):
         doubled["roles"][role].user = account
         doubled["roles"][role].save()
-    Relationship.objects.create(organisation=OrganisationFactory(name="Empty Co"))
+    OrganisationFactory(name="Empty Co")  # its relationship record comes with it
     analyst.has_perm("governance.view_relationship")  # the permission cache, loaded once
     GovernanceSettings.current()
     # The settings row (the meeting grace days) and the one list query with every annotation.
@@ -497,6 +498,7 @@ def test_list_filters_and_bad_values(analyst: User, partner_a_user: User) -> Non
 def test_get_relationship_visibility(
     analyst: User, partner_a_user: User, partner_a: Organisation, partner_b: Organisation
 ) -> None:
+    Relationship.objects.all().delete()  # as if the organisations were made in bulk
     unsaved = selectors.get_relationship(partner_a_user, partner_a.pk)
     assert unsaved.pk is None and unsaved.organisation == partner_a
     assert not Relationship.objects.exists()
@@ -583,3 +585,19 @@ def test_overdue_and_open_issue_counts(analyst: User, partner_a: Organisation) -
     )
     overdue = selectors.list_relationships(analyst, {"overdue": True}, now=now)
     assert [r.organisation.name for r in overdue] == ["Alpha Distribution", "Calm Co"]
+
+
+def test_every_partner_organisation_has_a_relationship_record(vendor, partner_a) -> None:
+    from accord.governance.services import run_timers
+    from accord.governance.services.structure import ensure_all_relationships
+
+    assert Relationship.objects.filter(organisation=partner_a).exists()
+    assert not Relationship.objects.filter(organisation=vendor).exists()
+    # Organisations made in bulk skip post_save: the sweep gives them their record.
+    made = Organisation.objects.bulk_create(
+        [Organisation(name=f"Bulk {n}", kind="reseller") for n in range(3)]
+    )
+    assert ensure_all_relationships([made[0].pk]) == 1
+    assert run_timers(now=NOW)["relationships"] == 2
+    assert ensure_all_relationships() == 0
+    assert Relationship.objects.filter(organisation__in=made).count() == 3

@@ -187,6 +187,20 @@ def ensure_relationship(*, actor: Any, organisation: Any) -> Relationship:
     return ensure_relationship_row(organisation, actor=actor)
 
 
+def ensure_all_relationships(organisation_ids: Sequence[int] | None = None) -> int:
+    """Give every partner organisation (or those of ``organisation_ids``) without one its
+    governance record, with the defaults; the number created. Organisations made in bulk
+    (the demo loader, imports) skip ``post_save``: the worker's sweep calls this too."""
+    missing = Organisation.objects.partners().filter(relationship__isnull=True)
+    if organisation_ids is not None:
+        missing = missing.filter(pk__in=list(organisation_ids))
+    rows = [
+        Relationship(organisation_id=pk, started_on=created.date())
+        for pk, created in missing.values_list("pk", "created_at")
+    ]
+    return len(Relationship.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
+
+
 @transaction.atomic(durable=True)
 def update_relationship(
     *, actor: Any, relationship: Relationship, data: Mapping[str, Any]
