@@ -754,7 +754,7 @@ def test_opening_a_health_check_without_people_on_both_sides_is_an_error(
     assert not HealthSurvey.objects.filter(organisation=partner_b).exists()
 
 
-# -- issues ------------------------------------------------------------------------------------------
+# -- issues --------------------------------------------------------------------------------
 def test_the_issues_tab_with_tier_and_sla_state(login, channel_manager, alpha, partner_a):
     long_ago = timezone.now() - dt.timedelta(days=10)
     late = issue_services.raise_issue(
@@ -795,7 +795,7 @@ def test_the_organisation_page_links_to_its_governance(
     )
 
 
-# -- Chinese -----------------------------------------------------------------------------------------
+# -- Chinese -------------------------------------------------------------------------------
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_renders_in_chinese(
     login, channel_manager, partner_a_user, alpha, partner_a, monthly, tab
