@@ -534,7 +534,7 @@ def governance_rows(partner_a, partner_a_child, partner_b, vendor):
         staff = Contact.objects.create(organisation=vendor, full_name=f"Vendor for {org.pk}")
         deputy = Contact.objects.create(organisation=vendor, full_name=f"Deputy for {org.pk}")
         peer = Contact.objects.create(organisation=org, full_name=f"Peer at {org.pk}")
-        Relationship.objects.create(organisation=org)
+        Relationship.objects.get_or_create(organisation=org)  # made on save of the organisation
         RoleAssignment.objects.create(organisation=org, role="relationship", holder=staff)
         ContactSlot.objects.create(
             organisation=org, tier="working", vendor_contact=staff, partner_contact=peer
