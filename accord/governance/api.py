@@ -25,10 +25,14 @@ from django.utils.translation import gettext as _
 from ninja import File, Path, Query, Router
 from ninja.files import UploadedFile
 
-from accord.core.api import get_restricted_or_404
-from accord.core.errors import ValidationError
-from accord.core.schemas import ObjectId, PageInput, error_responses, field_error
-from accord.governance import people
+from accord.core.schemas import (
+    ObjectId,
+    PageInput,
+    error_responses,
+    field_error,
+    renamed_fields,
+)
+from accord.governance import calendar, people
 from accord.governance.models import (
     ActionItem,
     ContactSlot,
@@ -140,7 +144,6 @@ WRITE = error_responses(400, 403, 404, 409, 422)
 UPLOAD = error_responses(400, 403, 404, 409, 413, 422)
 # The services' field names -> the request's.
 FIELDS = {
-    "holder": "holder",
     "owner": "owner_id",
     "person": "person_id",
     "backup": "backup_id",
@@ -209,28 +212,6 @@ def _contacts(user: Any, pks: list[int], field: str) -> list[Contact]:
     if missing:
         raise field_error(field, _("Unknown person: %(ids)s.") % {"ids": missing})
     return [found[pk] for pk in dict.fromkeys(pks)]
-
-
-class _renamed:
-    """Re-key a service's field errors to the API's names (``owner`` -> ``owner_id``),
-    keeping a conflict a conflict."""
-
-    def __init__(self, names: dict[str, str] | None = None) -> None:
-        self.names = names or FIELDS
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> bool:
-        if not isinstance(error, ValidationError) or not hasattr(error, "error_dict"):
-            return False
-        if not set(error.error_dict) & set(self.names):
-            return False
-        renamed = ValidationError(
-            {self.names.get(name, name): messages for name, messages in error.error_dict.items()}
-        )
-        renamed.__class__ = type(error)
-        raise renamed from error
 
 
 def _person(contact: Contact | None) -> dict[str, Any] | None:
@@ -413,17 +394,11 @@ def governance_contact_map_set(
     organisation = _organisation(user, id)
     data = payload.model_dump(exclude_unset=True)
     sides = {name.removesuffix("_id"): pk for name, pk in data.items()}
-    with _renamed():
+    with renamed_fields(FIELDS):
         slot = structure.set_slot(
             actor=user, organisation=organisation, tier=tier, function=function, **sides
         )
-    return _slot_out(
-        get_restricted_or_404(
-            structure_reads.list_slots(user, organisation).select_related(*SLOT_RELATED),
-            user,
-            pk=slot.pk,
-        )
-    )
+    return _slot_out(structure_reads.get_slot(user, slot.pk))
 
 
 # -- key people --------------------------------------------------------------------------------
@@ -470,7 +445,7 @@ def governance_key_people_create(request: HttpRequest, payload: KeyPersonIn) -> 
     user = request.auth
     _require(user, "governance.add_keyperson")
     organisation = _body_organisation(user, payload.organisation_id)
-    with _renamed():
+    with renamed_fields(FIELDS):
         row = structure.add_key_person(
             actor=user,
             organisation=organisation,
@@ -495,7 +470,7 @@ def governance_key_people_update(
     data = payload.model_dump(exclude_unset=True)
     if "backup_id" in data:
         data["backup"] = data.pop("backup_id")
-    with _renamed():
+    with renamed_fields(FIELDS):
         structure.update_key_person(actor=user, key_person=row, data=data)
     return _key_person_out(_key_people(user).get(pk=row.pk))
 
@@ -652,7 +627,7 @@ def governance_meetings_create(request: HttpRequest, payload: MeetingIn) -> Any:
     _require(user, "governance.add_meeting")
     organisation = _body_organisation(user, payload.organisation_id)
     data = payload.model_dump(exclude={"organisation_id", "attendee_ids"})
-    with _renamed():
+    with renamed_fields(FIELDS):
         meeting = meetings.create_meeting(
             actor=user,
             organisation=organisation,
@@ -685,7 +660,7 @@ def governance_meetings_update(
     meeting = meeting_reads.get_meeting(user, id)
     data = payload.model_dump(exclude_unset=True)
     attendee_ids = data.pop("attendee_ids", None)
-    with _renamed():
+    with renamed_fields(FIELDS):
         meetings.update_meeting(
             actor=user,
             meeting=meeting,
@@ -707,7 +682,7 @@ def governance_meetings_record(
     its own side's attendees). Recording again corrects the record; 409 when cancelled."""
     user = request.auth
     meeting = meeting_reads.get_meeting(user, id)
-    with _renamed():
+    with renamed_fields(FIELDS):
         meetings.record_meeting(
             actor=user,
             meeting=meeting,
@@ -805,7 +780,7 @@ def governance_action_items_create(request: HttpRequest, payload: ActionItemIn) 
         issue = issue_reads.list_issues(user, {}).filter(pk=payload.issue_id).first()
         if issue is None:
             raise field_error("issue_id", _("Unknown issue."))
-    with _renamed():
+    with renamed_fields(FIELDS):
         item = meetings.add_action_item(
             actor=user,
             organisation=organisation,
@@ -917,7 +892,7 @@ def governance_issues_create(request: HttpRequest, payload: IssueIn) -> Any:
     user = request.auth
     _require(user, "governance.add_issue")
     organisation = _body_organisation(user, payload.organisation_id)
-    with _renamed():
+    with renamed_fields(FIELDS):
         issue = issues.raise_issue(
             actor=user,
             organisation=organisation,
@@ -942,7 +917,7 @@ def governance_issues_get(request: HttpRequest, id: Path[ObjectId]) -> Any:
 def _issue_step(request: HttpRequest, id: int, action: Callable[..., Any], **kwargs: Any) -> Any:
     user = request.auth
     issue = issue_reads.get_issue(user, id)
-    with _renamed():
+    with renamed_fields(FIELDS):
         action(actor=user, issue=issue, **kwargs)
     return _issue(user, id)
 
@@ -982,7 +957,7 @@ def governance_issues_assign(
     user = request.auth
     issue = issue_reads.get_issue(user, id)
     _require(user, "governance.resolve_issue")
-    with _renamed():
+    with renamed_fields(FIELDS):
         issues.assign(actor=user, issue=issue, owner=payload.owner_id)
     return _issue(user, id)
 
@@ -1008,7 +983,7 @@ def governance_issues_resolve(
         }
         for index, action in enumerate(payload.corrective_actions)
     ]
-    with _renamed():
+    with renamed_fields(FIELDS):
         issues.resolve(
             actor=user,
             issue=issue,
@@ -1071,7 +1046,7 @@ def governance_issues_attach(
         }
     content = file.read(IssueAttachment.MAX_BYTES + 1)
     name = _file_name(file.name)
-    with _renamed({"content": "file", "name": "file"}):
+    with renamed_fields({"content": "file", "name": "file"}):
         attachment = issues.add_attachment(
             actor=user,
             issue=issue,
@@ -1112,7 +1087,8 @@ def _content_type(value: str | None) -> str:
             "200": {
                 "description": "The file's bytes.",
                 "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ("application/octet-stream", *sorted(SAFE_INLINE_TYPES))
                 },
             }
         }
@@ -1237,7 +1213,7 @@ def governance_health_surveys_open(
         if payload.respondent_ids is not None
         else None
     )
-    with _renamed():
+    with renamed_fields(FIELDS):
         survey, _links = health.open_survey(
             actor=user,
             organisation=organisation,
@@ -1370,7 +1346,7 @@ def governance_handovers_create(request: HttpRequest, payload: HandoverIn) -> An
     ``governance.add_handover``."""
     user = request.auth
     _require(user, "governance.add_handover")
-    with _renamed():
+    with renamed_fields(FIELDS):
         row = continuity.handover(
             actor=user,
             predecessor=payload.predecessor_id,
@@ -1517,7 +1493,7 @@ def governance_onboarding_plans_create(
     organisation = _organisation(user, id)
     _require(user, "governance.add_onboardingplan")
     owners = {side: pk for side, pk in payload.owners.model_dump().items() if pk is not None}
-    with _renamed():
+    with renamed_fields(FIELDS):
         plan = continuity.start_onboarding(
             actor=user,
             organisation=organisation,
@@ -1731,8 +1707,6 @@ def governance_calendar(request: HttpRequest) -> HttpResponse:
     """The caller's governance meetings as an iCalendar feed (meetings they attend or of
     relationships where they hold a role). Calendar apps that cannot send a token
     subscribe to the secret address on the calendar page instead."""
-    from accord.governance import calendar
-
     response = HttpResponse(
         calendar.feed_for(request.auth), content_type="text/calendar; charset=utf-8"
     )
