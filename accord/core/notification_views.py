@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.core import selectors, services
+from accord.core.views import next_url
 
 PAGE_SIZE = 25
 
@@ -42,12 +43,7 @@ def _inbox(request: HttpRequest, unread: bool) -> QuerySet:
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("notifications:inbox")
+    return redirect(next_url(request, reverse("notifications:inbox")))
 
 
 @login_required

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 
@@ -60,3 +61,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "Go back, reload the page and try again."
         ),
     )
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """The ``next`` address the form carries (POST, else GET) when it is on this site,
+    else ``default``: where a page sends its user back after an action."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -341,6 +341,7 @@ class Meeting(OrganisationOwned):
         related_name="meetings",
     )
     title = models.CharField(_("title"), max_length=200)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
     tier = models.CharField(_("management tier"), max_length=12, choices=Tier.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED, db_index=True
@@ -382,11 +383,7 @@ class Meeting(OrganisationOwned):
 
     @property
     def label(self) -> str:
-        """The title, in Chinese when it is still a cadence's name and the cadence has one."""
-        cadence = self.cadence
-        if cadence is not None and self.title == cadence.name:
-            return cadence.label
-        return self.title
+        return in_chinese(self.title, self.title_zh)
 
 
 class Issue(OrganisationOwned):
@@ -823,6 +820,7 @@ class OnboardingPlan(OrganisationOwned):
         related_name="plans",
     )
     name = models.CharField(_("name"), max_length=150)
+    name_zh = models.CharField(_("Chinese name"), max_length=150, blank=True)
     subject = models.ForeignKey(
         "partners.Contact",
         verbose_name=_("person onboarded"),
@@ -844,10 +842,7 @@ class OnboardingPlan(OrganisationOwned):
 
     @property
     def label(self) -> str:
-        template = self.template
-        if template is not None and self.name == template.name:
-            return template.label
-        return self.name
+        return in_chinese(self.name, self.name_zh)
 
 
 class OnboardingTask(OrganisationOwned):

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accord.core.charts import chart_context, with_chart_csp
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.core.forms import add_service_errors
+from accord.core.views import next_url
 from accord.governance.forms import (
     ApplyCadenceForm,
     KeyPersonForm,
@@ -597,13 +598,6 @@ def slot_delete(request: HttpRequest, pk: int, slot_pk: int) -> HttpResponse:
 
 
 # -- cadence and meetings tabs ----------------------------------------------------------------
-def _meeting_title(meeting: Meeting) -> str:
-    cadence = meeting.cadence
-    if cadence is not None and _chinese() and cadence.name_zh and meeting.title == cadence.name:
-        return cadence.name_zh
-    return meeting.title
-
-
 def _meeting_rows(queryset: Any, now: dt.datetime) -> list[dict[str, Any]]:
     """The first meetings of ``queryset`` with their display title and whether they are
     overdue (one more query for those, whatever the number of rows)."""
@@ -618,7 +612,7 @@ def _meeting_rows(queryset: Any, now: dt.datetime) -> list[dict[str, Any]]:
     return [
         {
             "meeting": meeting,
-            "title": _meeting_title(meeting),
+            "title": meeting.label,
             "overdue": meeting.pk in overdue,
         }
         for meeting in meetings
@@ -963,19 +957,15 @@ def _onboarding_tab(
     ).prefetch_related("tasks__owner")
     plans = []
     for plan in found:
-        template = plan.template
-        name = plan.name
-        if template is not None and plan.name == template.name:
-            name = _localized(template.name, template.name_zh)
         plans.append(
             {
                 "plan": plan,
-                "name": name,
+                "name": plan.label,
                 "progress": continuity_selectors.plan_progress(plan, today),
                 "tasks": [
                     {
                         "task": task,
-                        "title": task.title,
+                        "title": task.label,
                         "overdue": task.done_at is None and task.due_on < today,
                         "can_tick": _can_tick(user, task, context["can_tick_tasks"]),
                     }
@@ -1039,7 +1029,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("“%(task)s” is done.") % {"task": task.title})
         else:
             messages.success(request, _("“%(task)s” is open again.") % {"task": task.title})
-    return redirect(_tab_url(organisation_id, "onboarding"))
+    return redirect(next_url(request, _tab_url(organisation_id, "onboarding")))
 
 
 # -- enablement tab ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.timesince import timeuntil
 from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from accord.core.charts import chart_context, with_chart_csp
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.core.exports import table_response
 from accord.core.forms import add_service_errors
+from accord.core.views import next_url
 from accord.governance import forms_admin as forms
 from accord.governance.models import (
     CadenceTemplate,
@@ -110,15 +111,6 @@ def _error_text(error: ValidationError) -> str:
             f"{message}" for messages_ in error.message_dict.values() for message in messages_
         )
     return " ".join(error.messages)
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _person_choices(
@@ -761,7 +753,7 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **bound: Any) -> di
     grace = board.governance_settings(user).meeting_grace_days
     context: dict[str, Any] = {
         "meeting": meeting,
-        "title": _meeting_title(meeting),
+        "title": meeting.label,
         "vendor_attendees": [c for c in attendees if c.organisation.is_vendor],
         "partner_attendees": [c for c in attendees if not c.organisation.is_vendor],
         "action_items": list(
@@ -796,13 +788,6 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **bound: Any) -> di
     if context["can_cancel"]:
         context["cancel_form"] = bound.get("cancel_form") or forms.CancelForm()
     return context
-
-
-def _meeting_title(meeting: Meeting) -> str:
-    cadence = meeting.cadence
-    if cadence is not None and cadence.name == meeting.title:
-        return _localized(cadence.name, cadence.name_zh)
-    return meeting.title
 
 
 def _meeting_page(
@@ -925,7 +910,7 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
         default = reverse("governance:issue_detail", args=[item.issue_id])
     else:
         default = reverse("governance:dashboard")
-    return redirect(_next_url(request, default))
+    return redirect(next_url(request, default))
 
 
 # -- coverage ----------------------------------------------------------------------------------

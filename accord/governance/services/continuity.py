@@ -756,10 +756,14 @@ def start_onboarding(
             subject_side = Side.VENDOR if person.organisation_id == vendor.pk else Side.PARTNER
         chosen[side] = person if subject_side == side else default_owner(organisation, side)
     name = found.name if person is None else f"{found.name} · {person.full_name}"
+    name_zh = "" if not found.name_zh else found.name_zh
+    if name_zh and person is not None:
+        name_zh = f"{name_zh} · {person.full_name}"
     plan = OnboardingPlan(
         organisation=organisation,
         template=found,
         name=name[:150],
+        name_zh=name_zh[:150],
         subject=person,
         started_on=start,
         created_at=now,

@@ -480,6 +480,7 @@ def apply_cadences(
                 organisation=organisation,
                 cadence=template,
                 title=template.name,
+                title_zh=template.name_zh,
                 tier=template.tier,
                 starts_at=moment,
                 duration_minutes=template.duration_minutes,
