@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.governance.models import (
     Frequency,
@@ -303,7 +304,7 @@ class RecordForm(Form):
 
 
 class ActionItemForm(Form):
-    title = forms.CharField(label=_("Action"), max_length=300)
+    title = forms.CharField(label=pgettext_lazy("action item", "Action"), max_length=300)
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     due_on = due_date_field()
 

@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accord.channel.models import Shared
@@ -406,7 +406,7 @@ class Issue(OrganisationOwned):
         LOW = "low", _("Low")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("status", "Open")
         RESPONDED = "responded", _("Responded")
         RESOLVED = "resolved", _("Resolved")
 
@@ -573,7 +573,7 @@ class ActionItem(OrganisationOwned):
     """Something someone agreed to do: from a meeting, or a corrective action of an issue."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("status", "Open")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -599,7 +599,7 @@ class ActionItem(OrganisationOwned):
         on_delete=models.CASCADE,
         related_name="corrective_actions",
     )
-    title = models.CharField(_("action"), max_length=300)
+    title = models.CharField(pgettext_lazy("action item", "action"), max_length=300)
     owner = models.ForeignKey(
         "partners.Contact",
         verbose_name=_("owner"),
@@ -641,7 +641,7 @@ class HealthSurvey(OrganisationOwned):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("health check", "Open")
         CLOSED = "closed", _("Closed")
 
     organisation = models.ForeignKey(
@@ -748,13 +748,13 @@ class Handover(OrganisationOwned):
     )
     predecessor = models.ForeignKey(
         "partners.Contact",
-        verbose_name=_("from"),
+        verbose_name=pgettext_lazy("handover", "from"),
         on_delete=models.PROTECT,
         related_name="handovers_from",
     )
     successor = models.ForeignKey(
         "partners.Contact",
-        verbose_name=_("to"),
+        verbose_name=pgettext_lazy("handover", "to"),
         on_delete=models.PROTECT,
         related_name="handovers_to",
     )

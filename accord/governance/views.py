@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.timesince import timesince, timeuntil
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -71,12 +71,12 @@ VIEW_PERMISSION = "governance.view_relationship"
 TABS = (
     ("structure", gettext_lazy("Structure")),
     ("contacts", gettext_lazy("Contact map")),
-    ("cadence", gettext_lazy("Cadence")),
+    ("cadence", pgettext_lazy("governance", "Cadence")),
     ("meetings", gettext_lazy("Meetings")),
     ("health", gettext_lazy("Health")),
     ("issues", gettext_lazy("Issues")),
     ("continuity", gettext_lazy("Continuity")),
-    ("onboarding", gettext_lazy("Onboarding")),
+    ("onboarding", pgettext_lazy("governance", "Onboarding")),
     ("enablement", gettext_lazy("Enablement")),
 )
 # Tabs whose page draws a chart: linked as whole pages (the chart script and its CSP come

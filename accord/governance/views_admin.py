@@ -24,7 +24,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header
 from django.utils.timesince import timeuntil
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -165,7 +165,7 @@ def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
             "integer": True,
             "series": [
                 {
-                    "name": gettext("Open"),
+                    "name": pgettext("status", "Open"),
                     "type": "bar",
                     "values": [row["open"] for row in tiers],
                 },
