@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accord.core.errors import Http404, InvalidTransition, ValidationError
 from accord.core.models import AuditEntry
@@ -122,7 +123,7 @@ def _requested_label(requested: str) -> str:
     return {
         "respond": _("responded to"),
         "assign": _("reassigned"),
-        "resolve": _("resolved"),
+        "resolve": pgettext("issue action", "resolved"),
         "reopen": _("reopened"),
     }.get(requested, requested)
 
