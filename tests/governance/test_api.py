@@ -32,7 +32,7 @@ from accord.governance.models import (
 from accord.partners.models import Contact
 from tests.apitools import call, fingerprint
 from tests.governance.builders import partner_person, vendor_person
-from tests.governance.test_api_isolation import build_world
+from tests.governance.test_api_isolation import CASES, build_world
 
 pytestmark = pytest.mark.django_db
 V1 = "/api/v1/governance"
@@ -675,3 +675,23 @@ def test_lists_read_a_fixed_number_of_queries(
         ):
             with django_assert_max_num_queries(12):
                 get(client, path)
+
+
+# -- hostile values in every field of every write ---------------------------------------------
+HOSTILE = ["a\x00b", 2**64, -1, 0, 1.5, True, None, [], {}, "x" * 100_000, "nonsense", "\ud800"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [case for case in CASES if not case.is_read and case.body and not case.multipart],
+    ids=lambda case: case.name,
+)
+def test_hostile_values_in_any_field_are_never_a_500(request, world, api, case) -> None:
+    client = api(request.getfixturevalue(case.editor))
+    body = case.body(world)
+    for key in body:
+        for value in HOSTILE:
+            response = call(client, case.method, case.path(world), {**body, key: value})
+            assert response.status_code < 500, (case.name, key, repr(value)[:40])
+            if response.status_code >= 400:
+                assert set(response.json()) == {"error", "detail", "fields"}
