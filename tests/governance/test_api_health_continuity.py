@@ -350,7 +350,7 @@ def test_courses_requirements_and_enablement(world, api, channel_manager, partne
 
 
 # -- calendar, settings, dashboard -------------------------------------------------------------
-def test_calendar_feed_is_icalendar(world, api, channel_manager) -> None:
+def test_calendar_feed_is_icalendar(world, api, login, channel_manager) -> None:
     holder = vendor_person("Cal Holder", user=channel_manager)
     Meeting.objects.get(pk=world["a_meeting"]).attendees.add(holder)
     response = api(channel_manager).get(f"{V1}/calendar.ics")
@@ -360,6 +360,9 @@ def test_calendar_feed_is_icalendar(world, api, channel_manager) -> None:
     uids = {str(event["uid"]) for event in calendar.walk("VEVENT")}
     assert str(Meeting.objects.get(pk=world["a_meeting"]).uid) in uids
     assert Client().get(f"{V1}/calendar.ics").status_code == 401
+    # The browser's session works too.
+    session = login(channel_manager).get(f"{V1}/calendar.ics")
+    assert session.status_code == 200 and session.content == response.content
 
 
 def test_settings_round_trip(world, api, channel_manager, analyst) -> None:
