@@ -31,7 +31,7 @@ class Tier(models.TextChoices):
 
     WORKING = "working", _("Working level")
     OPERATIONAL = "operational", _("Operational management")
-    EXECUTIVE = "executive", _("Executive")
+    EXECUTIVE = "executive", pgettext_lazy("management tier", "Executive")
 
 
 TIER_ORDER: list[str] = [Tier.WORKING, Tier.OPERATIONAL, Tier.EXECUTIVE]
