@@ -101,7 +101,9 @@ class IssueFilterForm(Form):
         choices=[("", _("Any severity")), *IssueModel.Severity.choices],
     )
     tier = forms.ChoiceField(
-        label=_("Management tier"), required=False, choices=[("", _("Any tier")), *Tier.choices]
+        label=_("Management tier"),
+        required=False,
+        choices=[("", pgettext_lazy("management tier", "Any tier")), *Tier.choices],
     )
     organisation = forms.TypedChoiceField(label=_("Relationship"), required=False, coerce=int)
     escalated = forms.BooleanField(label=_("Escalated only"), required=False)
