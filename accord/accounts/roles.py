@@ -60,8 +60,10 @@ DEALS_VIEW = [
     "leads.view_lead",
     "leads.view_routingevent",
 ]
-# What only vendor staff read: resolved end customers, routing rules and lead settings.
+# What only vendor staff read: resolved end customers, routing rules, lead settings and the
+# governance settings.
 DEALS_STAFF_VIEW = [
+    "governance.view_governancesettings",
     "deals.view_endcustomer",
     "leads.view_routingrule",
     "leads.view_leadsettings",

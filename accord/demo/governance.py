@@ -1237,6 +1237,7 @@ class _Loader:
                 owner=owner,
                 due_on=due,
                 meeting=meeting,
+                now=meeting.held_at or meeting.starts_at,
             )
             left_open = self.rng.random() < ACTION_LEFT_OPEN
             if left_open or due >= self.today:
@@ -1321,6 +1322,7 @@ class _Loader:
                 name=step[3],
                 content=step[4].encode(),
                 content_type="text/csv",
+                now=now,
             )
         elif verb == "resolve":
             _verb, _days, _actor, root_cause, resolution, actions = step

@@ -478,6 +478,7 @@ def resolve(
                     owner=row.get("owner"),
                     due_on=row.get("due_on"),
                     issue=issue,
+                    now=now,
                 )
             )
         except ValidationError as error:
@@ -628,7 +629,13 @@ def reopen(*, actor: Any, issue: Issue, reason: str, now: dt.datetime | None = N
 
 @transaction.atomic(durable=True)
 def add_attachment(
-    *, actor: Any, issue: Issue, name: str, content: bytes, content_type: str = ""
+    *,
+    actor: Any,
+    issue: Issue,
+    name: str,
+    content: bytes,
+    content_type: str = "",
+    now: dt.datetime | None = None,
 ) -> IssueAttachment:
     """A file on an issue (either side), kept in the database; at most 10 MB, not empty."""
     ensure_model_permitted(actor, "add", IssueAttachment)
@@ -665,6 +672,7 @@ def add_attachment(
         size=len(content),
         content=content,
         uploaded_by=_actor(actor),
+        uploaded_at=now or timezone.now(),
     )
     return create_recorded(actor=actor, obj=attachment, skip={"content"})
 

@@ -693,11 +693,11 @@ def cancel_meeting(*, actor: Any, meeting: Meeting, reason: str) -> Meeting:
     organisation = meeting.organisation
 
     def subject() -> str:
-        return _("Meeting cancelled: %(title)s") % {"title": meeting.title}
+        return _("Meeting cancelled: %(title)s") % {"title": meeting.label}
 
     def body() -> str:
         return _("%(title)s with %(organisation)s on %(when)s is cancelled: %(reason)s") % {
-            "title": meeting.title,
+            "title": meeting.label,
             "organisation": organisation.name,
             "when": utc(meeting.starts_at),
             "reason": reason,
@@ -754,6 +754,7 @@ def create_action_item(
     meeting: Meeting | None = None,
     issue: Issue | None = None,
     field_prefix: str = "",
+    now: dt.datetime | None = None,
 ) -> ActionItem:
     """The shared part of ``add_action_item`` and an issue's corrective actions; call
     inside the caller's transaction."""
@@ -764,6 +765,7 @@ def create_action_item(
         due_on=as_date(due_on, f"{field_prefix}due_on"),
         meeting=meeting,
         issue=issue,
+        created_at=now or timezone.now(),
     )
     create_recorded(actor=actor, obj=item)
     _notify_owner(actor, item)
@@ -780,6 +782,7 @@ def add_action_item(
     due_on: Any,
     meeting: Meeting | None = None,
     issue: Issue | None = None,
+    now: dt.datetime | None = None,
 ) -> ActionItem:
     """Something someone agreed to do, with an owner (a partner: someone of its own side)
     and a due date, from a meeting or an issue of this relationship, or on its own."""
@@ -802,6 +805,7 @@ def add_action_item(
         due_on=due_on,
         meeting=meeting,
         issue=issue,
+        now=now,
     )
 
 
@@ -900,14 +904,14 @@ def flag_overdue(*, now: dt.datetime) -> dict[str, int]:
         holder = role_holder(organisation.pk, RoleAssignment.Role.RELATIONSHIP)
 
         def subject(meeting: Meeting = meeting) -> str:
-            return _("Meeting overdue: %(title)s") % {"title": meeting.title}
+            return _("Meeting overdue: %(title)s") % {"title": meeting.label}
 
         def body(meeting: Meeting = meeting, organisation: Organisation = organisation) -> str:
             return _(
                 "%(title)s with %(organisation)s was planned for %(when)s and has not been "
                 "recorded as held. Record its minutes, or cancel it."
             ) % {
-                "title": meeting.title,
+                "title": meeting.label,
                 "organisation": organisation.name,
                 "when": utc(meeting.starts_at),
             }
