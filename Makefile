@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Two workers (the machines have two cores); XDIST= runs the suite in one process.
 XDIST ?= -n 2
 
-.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi bench-tiers bench-conflicts clean
+.PHONY: help .venv demo test test-postgres system-deps lint openapi bench bench-kpi bench-tiers bench-conflicts bench-governance clean
 
 help:
 	@echo "make demo           load the demo network and serve it on http://127.0.0.1:8000"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-kpi      the KPI benchmark (100k organisations, 10M lines) on SQLite and PostgreSQL"
 	@echo "make bench-tiers    tier evaluation vs its KPIs (100k organisations, 10M lines), both databases"
 	@echo "make bench-conflicts  deal conflict check against 1M registrations, both databases"
+	@echo "make bench-governance  escalation sweep, relationship list, dashboard (10k relationships, 100k issues), both databases"
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 .venv: $(STAMP)
@@ -71,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/kpi.py
 	$(BIN)/python bench/tiers.py --organisations 10000 --lines 1000000
 	$(BIN)/python bench/conflicts.py --registrations 50000 --queries 300
+	$(BIN)/python bench/governance.py --small
 
 # The KPI benchmark at its full size on both databases (SQLite scratch file, then PostgreSQL).
 bench-kpi: $(STAMP)
@@ -103,6 +105,16 @@ bench-conflicts: $(STAMP)
 		"SELECT 1 FROM pg_database WHERE datname = 'accord_bench_conflicts'" | grep -q 1 \
 		|| psql "$(dir $(PG_URL))postgres" -qc "CREATE DATABASE accord_bench_conflicts"
 	ACCORD_DATABASE_URL=$(BENCH_CONFLICTS_DB) $(BIN)/python bench/conflicts.py $(BENCH_ARGS)
+
+# Governance at 10,000 relationships and 100,000 open issues (5 % overdue), on both databases
+# (a scratch SQLite file, then the PostgreSQL database bench_governance, made afresh).
+# BENCH_ARGS=--small runs 1,000 and 10,000.
+BENCH_GOVERNANCE_DB := $(dir $(PG_URL))bench_governance
+bench-governance: $(STAMP)
+	$(BIN)/python bench/governance.py $(BENCH_ARGS)
+	psql "$(dir $(PG_URL))postgres" -qc "DROP DATABASE IF EXISTS bench_governance" \
+		-c "CREATE DATABASE bench_governance"
+	ACCORD_DATABASE_URL=$(BENCH_GOVERNANCE_DB) $(BIN)/python bench/governance.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* test-results
