@@ -680,8 +680,11 @@ def add_attachment(
 # -- timers -------------------------------------------------------------------------
 
 
-def _escalate_one(issue_id: int, now: dt.datetime) -> Issue | None:
-    """Move one overdue issue a tier up (or, at the top, tell its people once)."""
+def _escalate_one(
+    issue_id: int, now: dt.datetime, hours: Mapping[str, int] | None = None
+) -> Issue | None:
+    """Move one overdue issue a tier up (or, at the top, tell its people once);
+    ``hours``: resolution hours by severity, read once per sweep."""
     with transaction.atomic():
         issue = (
             Issue.objects.select_for_update(of=("self",))
@@ -699,7 +702,10 @@ def _escalate_one(issue_id: int, now: dt.datetime) -> Issue | None:
         if higher is None:
             _flag_at_top(issue, now)
             return None
-        _response_hours, resolution_hours = sla_hours(issue.severity)
+        if hours is not None and issue.severity in hours:
+            resolution_hours = hours[issue.severity]
+        else:
+            _response_hours, resolution_hours = sla_hours(issue.severity)
         deadline = issue.resolve_by
         lower = issue.tier
         issue.tier = higher
@@ -765,10 +771,15 @@ def _escalate_one(issue_id: int, now: dt.datetime) -> Issue | None:
         return issue
 
 
+def _top_key(issue_id: int, resolve_by: dt.datetime) -> str:
+    """The reminder key of an executive-level issue overdue since ``resolve_by``."""
+    return f"issue:{issue_id}:overdue:{resolve_by.isoformat()}"
+
+
 def _flag_at_top(issue: Issue, now: dt.datetime) -> None:
     """An executive-level issue past its deadline stays there; its people hear once per
     deadline."""
-    key = f"issue:{issue.pk}:overdue:{issue.resolve_by.isoformat()}"
+    key = _top_key(issue.pk, issue.resolve_by)
     _reminder, created = Reminder.objects.get_or_create(key=key, defaults={"sent_at": now})
     if not created:
         return
@@ -802,15 +813,31 @@ def escalate_due(*, now: dt.datetime) -> list[Issue]:
     """Every open issue past its resolution deadline below the executive level moves one
     tier up, its resolution clock restarts, and the paired people at the new tier on both
     sides (and the owner) are told. Each issue in its own transaction; a rerun at the same
-    time changes nothing."""
-    ids = list(
+    time changes nothing. Executive-level issues whose people already heard of this deadline
+    are left out in one query (not a locked read each on every sweep), and the SLA hours are
+    read once."""
+    due = list(
         Issue.objects.filter(status__in=Issue.OPEN_STATUSES, resolve_by__lte=now)
         .order_by("resolve_by", "pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "tier", "resolve_by")
     )
+    at_top = {
+        _top_key(pk, resolve_by): pk for pk, tier, resolve_by in due if next_tier(tier) is None
+    }
+    keys = list(at_top)
+    settled: set[int] = set()
+    for start in range(0, len(keys), 500):
+        told = Reminder.objects.filter(key__in=keys[start : start + 500])
+        settled.update(at_top[key] for key in told.values_list("key", flat=True))
+    hours = {
+        severity: resolution for severity, (_response, resolution) in SeveritySla.DEFAULTS.items()
+    }
+    hours.update(SeveritySla.objects.values_list("severity", "resolution_hours"))
     escalated = []
-    for issue_id in ids:
-        issue = _escalate_one(issue_id, now)
+    for issue_id, _tier, _resolve_by in due:
+        if issue_id in settled:
+            continue
+        issue = _escalate_one(issue_id, now, hours)
         if issue is not None:
             escalated.append(issue)
     return escalated
