@@ -20,13 +20,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.timesince import timesince, timeuntil
-from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.core.charts import chart_context, with_chart_csp
@@ -54,7 +53,9 @@ from accord.governance.models import (
     RoleAssignment,
     Side,
     Tier,
+    in_chinese,
 )
+from accord.governance.pages import render_page, require_perm
 from accord.governance.selectors import continuity as continuity_selectors
 from accord.governance.selectors import health as health_selectors
 from accord.governance.selectors import issues as issue_selectors
@@ -87,37 +88,16 @@ MEETINGS_SHOWN = 200
 
 
 # -- small helpers ----------------------------------------------------------------------------
-def _require_perm(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _require_staff(request: HttpRequest, perm: str) -> None:
     """Vendor staff holding ``perm``; partner users never (the services refuse them too)."""
     if request.user.is_partner:
         raise PermissionDenied
-    _require_perm(request, perm)
+    require_perm(request, perm)
 
 
 def _wants_partial(request: HttpRequest, target: str) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request and htmx.target == target
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    response = render(request, template, {"nav": "governance", **context}, status=status)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
-
-
-def _chinese() -> bool:
-    return (get_language() or "").lower().startswith("zh")
-
-
-def _localized(name: str, name_zh: str = "") -> str:
-    return name_zh if _chinese() and name_zh else name
 
 
 def _messages_of(error: ValidationError) -> str:
@@ -172,7 +152,7 @@ def _both_sides(user: Any, organisation: Organisation) -> Any:
 def relationship_list(request: HttpRequest) -> HttpResponse:
     """Every relationship the user sees, with its health, roles filled, open issues and
     overdue meetings; filters for the ones that need attention."""
-    _require_perm(request, VIEW_PERMISSION)
+    require_perm(request, VIEW_PERMISSION)
     form = RelationshipFilterForm(request.GET or None)
     filters = form.filters()
     try:
@@ -190,8 +170,8 @@ def relationship_list(request: HttpRequest) -> HttpResponse:
         "role_total": len(ROLES.values),
     }
     if _wants_partial(request, "relationship-results"):
-        return _render(request, "governance/_relationship_rows.html", context)
-    return _render(request, "governance/relationship_list.html", context)
+        return render_page(request, "governance/_relationship_rows.html", context)
+    return render_page(request, "governance/relationship_list.html", context)
 
 
 def _list_row(relationship: Relationship) -> dict[str, Any]:
@@ -269,8 +249,8 @@ def _detail_page(
 ) -> HttpResponse:
     context = _detail_context(request, organisation, tab, relationship, **forms)
     if _wants_partial(request, "relationship-tabs"):
-        return _render(request, "governance/_relationship_tab.html", context)
-    response = _render(request, "governance/relationship_detail.html", context)
+        return render_page(request, "governance/_relationship_tab.html", context)
+    response = render_page(request, "governance/relationship_detail.html", context)
     if tab in CHART_TABS:
         response = with_chart_csp(response)
     return response
@@ -434,7 +414,7 @@ def relationship_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def key_person_add(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = _organisation(request, pk)
-    _require_perm(request, "governance.add_keyperson")
+    require_perm(request, "governance.add_keyperson")
     user = request.user
     form = KeyPersonForm(request.POST, people=_both_sides(user, organisation))
     if form.is_valid():
@@ -546,7 +526,7 @@ def _contacts_tab(
 def slot_set(request: HttpRequest, pk: int) -> HttpResponse:
     """Name the people of one pair of the contact map (partners: their own side only)."""
     organisation = _organisation(request, pk)
-    _require_perm(request, "governance.change_contactslot")
+    require_perm(request, "governance.change_contactslot")
     user = request.user
     form = SlotForm(
         request.POST,
@@ -629,7 +609,7 @@ def _cadence_tab(
     user = request.user
     now = context["now"]
     templates = [
-        {"template": template, "name": _localized(template.name, template.name_zh)}
+        {"template": template, "name": in_chinese(template.name, template.name_zh)}
         for template in meeting_services.cadences_for(organisation, timezone.localdate(now))
     ]
     planned = (
@@ -1017,7 +997,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Tick (or, with ``done=0``, untick) an onboarding task; partners their side's only."""
     user = request.user
     task = continuity_selectors.get_task(user, pk)
-    _require_perm(request, "governance.change_onboardingtask")
+    require_perm(request, "governance.change_onboardingtask")
     done = request.POST.get("done", "1") != "0"
     organisation_id = task.plan.organisation_id
     try:
@@ -1043,15 +1023,13 @@ def _enablement_tab(
     found = continuity_selectors.enablement(request.user, organisation, timezone.localdate())
     for row in found["requirements"]:
         course = row["course"]
-        row["name"] = _localized(course.name, course.name_zh)
+        row["name"] = in_chinese(course.name, course.name_zh)
     for person in found["people"]:
         for certification in person["certifications"]:
             course = certification.get("course")
             certification["label"] = (
-                _localized(course.name, course.name_zh)
-                if course is not None
-                and certification["name"] == course.certification
-                and _chinese()
+                in_chinese(course.name, course.name_zh)
+                if course is not None and certification["name"] == course.certification
                 else certification["name"]
             )
     return {"enablement": found}

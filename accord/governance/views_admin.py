@@ -17,14 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header
 from django.utils.timesince import timeuntil
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -42,7 +41,9 @@ from accord.governance.models import (
     Meeting,
     Side,
     Tier,
+    in_chinese,
 )
+from accord.governance.pages import render_page, require_perm
 from accord.governance.selectors import continuity as continuity_selectors
 from accord.governance.selectors import dashboard as board
 from accord.governance.selectors import issues as issue_selectors
@@ -73,27 +74,6 @@ MANAGE = "governance.manage_governance"
 
 
 # -- small helpers ----------------------------------------------------------------------
-def _require_perm(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    response = render(request, template, {"nav": "governance", **context}, status=status)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
-
-
-def _chinese() -> bool:
-    return (get_language() or "").lower().startswith("zh")
-
-
-def _localized(name: str, name_zh: str = "") -> str:
-    return name_zh if _chinese() and name_zh else name
-
-
 def _when(value: dt.datetime | str | None) -> str:
     """A time as the page shows it (local time, the language's format)."""
     if isinstance(value, str):
@@ -202,15 +182,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Staff: the network's overdue cadence and action items, open escalations by tier,
     health trend, misalignment, expiring certifications and coverage. Partners: their own
     relationship's open issues, their action items and tasks, meetings and health."""
-    _require_perm(request, VIEW)
+    require_perm(request, VIEW)
     user = request.user
     now = timezone.now()
     if user.is_partner:
         context = {"overview": board.partner_overview(user, now)}
-        return _render(request, "governance/dashboard.html", context)
+        return render_page(request, "governance/dashboard.html", context)
     data = board.dashboard(user, now)
     context = {"board": data, "chart_data": _chart_data(data), **chart_context()}
-    return with_chart_csp(_render(request, "governance/dashboard.html", context))
+    return with_chart_csp(render_page(request, "governance/dashboard.html", context))
 
 
 # -- issues: the list ---------------------------------------------------------------------------
@@ -267,7 +247,7 @@ def sla_clock(issue: Issue, now: dt.datetime) -> dict[str, Any]:
 @login_required
 @require_GET
 def issue_list(request: HttpRequest) -> HttpResponse:
-    _require_perm(request, VIEW_ISSUE)
+    require_perm(request, VIEW_ISSUE)
     user = request.user
     form = _issue_filter_form(request)
     filters = form.filters()
@@ -280,7 +260,7 @@ def issue_list(request: HttpRequest) -> HttpResponse:
         "filtered": bool(filters),
         "query": request.GET.urlencode(),
     }
-    return _render(request, "governance/issue_list.html", context)
+    return render_page(request, "governance/issue_list.html", context)
 
 
 def _wall_clock(value: dt.datetime | None) -> dt.datetime | None:
@@ -291,7 +271,7 @@ def _wall_clock(value: dt.datetime | None) -> dt.datetime | None:
 @require_GET
 def issue_export(request: HttpRequest) -> HttpResponse:
     """The filtered issue list as CSV, every row."""
-    _require_perm(request, VIEW_ISSUE)
+    require_perm(request, VIEW_ISSUE)
     queryset = _filtered_issues(request.user, _issue_filter_form(request).filters())
     header = [
         _("Number"),
@@ -348,7 +328,7 @@ def _initial_organisation(request: HttpRequest, choices: list[tuple[int, str]]) 
 @login_required
 def issue_new(request: HttpRequest) -> HttpResponse:
     """Raise an issue on a relationship (partners: their own); an optional first file."""
-    _require_perm(request, RAISE)
+    require_perm(request, RAISE)
     user = request.user
     choices = _issue_organisations(user)
     form = forms.IssueForm(
@@ -386,7 +366,7 @@ def issue_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("governance:issue_detail", pk=issue.pk)
     slas = board.severity_slas(user) if user.has_perm("governance.view_severitysla") else []
-    return _render(request, "governance/issue_form.html", {"form": form, "slas": slas})
+    return render_page(request, "governance/issue_form.html", {"form": form, "slas": slas})
 
 
 def _attach(request: HttpRequest, issue: Issue, upload: Any) -> bool:
@@ -543,7 +523,7 @@ def _issue_page(
     request: HttpRequest, issue: Issue, status: int = 200, **bound: Any
 ) -> HttpResponse:
     context = _issue_context(request, issue, **bound)
-    return _render(request, "governance/issue_detail.html", context, status=status)
+    return render_page(request, "governance/issue_detail.html", context, status=status)
 
 
 def _issue_url(issue: Issue) -> str:
@@ -560,7 +540,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _note_action(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     user = request.user
     issue = issue_selectors.get_issue(user, pk)
-    _require_perm(request, ANSWER)
+    require_perm(request, ANSWER)
     label = _("Response") if kind == "respond" else _("Comment")
     form = forms.NoteForm(request.POST, prefix=kind, label=label)
     if form.is_valid():
@@ -591,7 +571,7 @@ def issue_comment(request: HttpRequest, pk: int) -> HttpResponse:
 def _staff_only(request: HttpRequest, perm: str) -> None:
     if request.user.is_partner:
         raise PermissionDenied
-    _require_perm(request, perm)
+    require_perm(request, perm)
 
 
 @login_required
@@ -689,7 +669,7 @@ def issue_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 def issue_attach(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     issue = issue_selectors.get_issue(user, pk)
-    _require_perm(request, ATTACH)
+    require_perm(request, ATTACH)
     form = forms.AttachForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -794,7 +774,7 @@ def _meeting_page(
     request: HttpRequest, meeting: Meeting, status: int = 200, **bound: Any
 ) -> HttpResponse:
     context = _meeting_context(request, meeting, **bound)
-    return _render(request, "governance/meeting_detail.html", context, status=status)
+    return render_page(request, "governance/meeting_detail.html", context, status=status)
 
 
 def _meeting_url(meeting: Meeting) -> str:
@@ -815,7 +795,7 @@ def meeting_record(request: HttpRequest, pk: int) -> HttpResponse:
     not see) stay as they were."""
     user = request.user
     meeting = meeting_selectors.get_meeting(user, pk)
-    _require_perm(request, RECORD)
+    require_perm(request, RECORD)
     people = _meeting_people(user, meeting)
     form = forms.RecordForm(request.POST, people=_attendee_choices(people, meeting))
     if form.is_valid():
@@ -848,7 +828,7 @@ def meeting_record(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_add_action(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     meeting = meeting_selectors.get_meeting(user, pk)
-    _require_perm(request, ADD_ACTION)
+    require_perm(request, ADD_ACTION)
     people = _meeting_people(user, meeting)
     form = forms.ActionItemForm(request.POST, people=_person_choices(people))
     if form.is_valid():
@@ -897,7 +877,7 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark an action item done, then back to where the button was."""
     user = request.user
     item = meeting_selectors.get_action_item(user, pk)
-    _require_perm(request, COMPLETE_ACTION)
+    require_perm(request, COMPLETE_ACTION)
     try:
         meeting_services.complete_action_item(actor=user, item=item, now=timezone.now())
     except ValidationError as error:
@@ -919,14 +899,14 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     """Relationships that lost cover: roles missing or held by someone who left, empty or
     orphaned contact-map slots, key people gone or without a backup."""
-    _require_perm(request, VIEW)
+    require_perm(request, VIEW)
     report = continuity_selectors.coverage_report(request.user)
     context = {
         "report": report,
         "problems": sum(len(entry["problems"]) for entry in report),
         "can_handover": request.user.has_perm(HANDOVER) and not request.user.is_partner,
     }
-    return _render(request, "governance/coverage.html", context)
+    return render_page(request, "governance/coverage.html", context)
 
 
 # -- handovers -------------------------------------------------------------------------------------
@@ -967,7 +947,7 @@ def _moved_sections(user: Any, moved: Mapping[str, Any]) -> list[dict[str, Any]]
 @login_required
 @require_GET
 def handover_list(request: HttpRequest) -> HttpResponse:
-    _require_perm(request, VIEW_HANDOVER)
+    require_perm(request, VIEW_HANDOVER)
     user = request.user
     queryset = continuity_selectors.list_handovers(user).select_related(
         "organisation", "predecessor", "successor", "actor"
@@ -977,7 +957,7 @@ def handover_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "can_handover": user.has_perm(HANDOVER) and not user.is_partner,
     }
-    return _render(request, "governance/handover_list.html", context)
+    return render_page(request, "governance/handover_list.html", context)
 
 
 def _handover_choices(user: Any) -> tuple[list[Any], list[Any], dict[int, Contact]]:
@@ -1057,17 +1037,17 @@ def handover_new(request: HttpRequest) -> HttpResponse:
         "confirming": preview is not None,
         "previewed": previewed,
     }
-    return _render(request, "governance/handover_form.html", context)
+    return render_page(request, "governance/handover_form.html", context)
 
 
 @login_required
 @require_GET
 def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    _require_perm(request, VIEW_HANDOVER)
+    require_perm(request, VIEW_HANDOVER)
     handover = continuity_selectors.get_handover(user, pk)
     context = {"handover": handover, "sections": _moved_sections(user, handover.moved or {})}
-    return _render(request, "governance/handover_detail.html", context)
+    return render_page(request, "governance/handover_detail.html", context)
 
 
 # -- settings and templates -----------------------------------------------------------------------
@@ -1080,7 +1060,7 @@ def _tier_choices(user: Any, program: Any) -> list[tuple[str, str]]:
     if version is None:
         return []
     return [
-        (tier.code, _localized(tier.name, tier.name_zh)) for tier in version.tiers.order_by("rank")
+        (tier.code, in_chinese(tier.name, tier.name_zh)) for tier in version.tiers.order_by("rank")
     ]
 
 
@@ -1095,7 +1075,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     _manage(request)
     current = board.governance_settings(user)
-    programs = [(p.pk, _localized(p.name, p.name_zh)) for p in program_selectors.programs(user)]
+    programs = [(p.pk, in_chinese(p.name, p.name_zh)) for p in program_selectors.programs(user)]
     initial = {name: getattr(current, name) for name in forms.SettingsForm.FIELDS}
     initial["tier_program"] = current.tier_program_id
     form = forms.SettingsForm(request.POST or None, initial=initial, programs=programs)
@@ -1112,7 +1092,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The governance settings were saved."))
             return redirect("governance:settings")
-    return _render(request, "governance/settings.html", {"form": form, "settings": current})
+    return render_page(request, "governance/settings.html", {"form": form, "settings": current})
 
 
 def _cadence_rows(user: Any) -> list[dict[str, Any]]:
@@ -1120,7 +1100,7 @@ def _cadence_rows(user: Any) -> list[dict[str, Any]]:
     return [
         {
             "template": template,
-            "name": _localized(template.name, template.name_zh),
+            "name": in_chinese(template.name, template.name_zh),
             "partner_tiers": [tiers.get(code, code) for code in template.partner_tiers or []],
         }
         for template in board.cadence_templates(user)
@@ -1156,7 +1136,7 @@ def cadence_templates(request: HttpRequest, pk: int | None = None) -> HttpRespon
             messages.success(request, _("The cadence template was saved."))
             return redirect("governance:cadence_templates")
     context = {"rows": _cadence_rows(user), "form": form, "editing": template}
-    return _render(request, "governance/cadence_templates.html", context)
+    return render_page(request, "governance/cadence_templates.html", context)
 
 
 @login_required
@@ -1179,7 +1159,7 @@ def slas(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The severity SLAs were saved."))
             return redirect("governance:slas")
-    return _render(request, "governance/slas.html", {"form": form, "current": current})
+    return render_page(request, "governance/slas.html", {"form": form, "current": current})
 
 
 def _sla_errors(form: forms.SlaForm, error: ValidationError) -> None:
@@ -1197,10 +1177,10 @@ def _template_rows(user: Any) -> list[dict[str, Any]]:
     return [
         {
             "template": template,
-            "name": _localized(template.name, template.name_zh),
+            "name": in_chinese(template.name, template.name_zh),
             "tasks": [
                 {
-                    "title": _localized(task.get("title", ""), task.get("title_zh", "")),
+                    "title": in_chinese(task.get("title", ""), task.get("title_zh", "")),
                     "side": sides.get(task.get("side"), task.get("side")),
                     "due_days": task.get("due_days"),
                 }
@@ -1245,7 +1225,7 @@ def onboarding_templates(request: HttpRequest, pk: int | None = None) -> HttpRes
             messages.success(request, _("The onboarding template was saved."))
             return redirect("governance:onboarding_templates")
     context = {"rows": _template_rows(user), "form": form, "editing": template}
-    return _render(request, "governance/onboarding_templates.html", context)
+    return render_page(request, "governance/onboarding_templates.html", context)
 
 
 def _posted_tasks(data: Any, form: forms.OnboardingTemplateForm) -> list[dict[str, Any]]:
@@ -1287,7 +1267,7 @@ def courses(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _manage(request)
     course = board.get_template(user, "course", pk) if pk is not None else None
     all_courses = list(board.courses(user))
-    course_choices = [(c.pk, _localized(c.name, c.name_zh)) for c in all_courses]
+    course_choices = [(c.pk, in_chinese(c.name, c.name_zh)) for c in all_courses]
     tiers = _partner_tiers(user)
     required = board.requirements(user)
     posted_tier = request.POST.get("tier_code") if request.method == "POST" else None
@@ -1348,10 +1328,10 @@ def courses(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     )
                     return redirect("governance:courses")
     context = {
-        "rows": [{"course": c, "name": _localized(c.name, c.name_zh)} for c in all_courses],
+        "rows": [{"course": c, "name": in_chinese(c.name, c.name_zh)} for c in all_courses],
         "form": course_form,
         "editing": course,
         "tier_forms": tier_forms,
         "tier_program": board.governance_settings(user).tier_program,
     }
-    return _render(request, "governance/courses.html", context)
+    return render_page(request, "governance/courses.html", context)
