@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from accord.channel.models import (
     Certification,
@@ -18,20 +15,7 @@ from accord.channel.models import (
     SalesRollup,
     SurveyResponse,
 )
-from accord.core.admin import RestrictedAdmin
-
-
-class ReadOnlyAdmin(RestrictedAdmin):
-    """Facts are written by imports and services (validated, audited), never in the admin."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from accord.core.admin import ReadOnlyAdmin
 
 
 @admin.register(ProductCategory)

@@ -18,14 +18,11 @@ class RestrictedAdmin(admin.ModelAdmin):
         return super().get_queryset(request).restrict(request.user, "view")
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(RestrictedAdmin):
-    list_display = ["at", "actor_label", "action", "content_type", "object_repr"]
-    list_filter = ["action", "content_type"]
-    search_fields = ["object_repr", "actor_label"]
-    date_hierarchy = "at"
+class ReadOnly:
+    """No adding, changing or deleting: the rows move only through the services, which
+    validate, audit and notify."""
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -33,3 +30,24 @@ class AuditEntryAdmin(RestrictedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, RestrictedAdmin):
+    """A read-only admin page whose rows come through ``restrict()``."""
+
+
+class RestrictedInline(ReadOnly, admin.TabularInline):
+    """A read-only inline whose rows come through ``restrict()``."""
+
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).restrict(request.user, "view")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "action", "content_type", "object_repr"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_label"]
+    date_hierarchy = "at"

@@ -4,12 +4,9 @@ restrict()."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from accord.core.admin import RestrictedAdmin
+from accord.core.admin import ReadOnlyAdmin, RestrictedInline
 from accord.deals.models import (
     Conflict,
     EndCustomer,
@@ -17,28 +14,6 @@ from accord.deals.models import (
     Registration,
     RegistrationLine,
 )
-
-
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(ReadOnly, RestrictedAdmin):
-    pass
-
-
-class RestrictedInline(ReadOnly, admin.TabularInline):
-    extra = 0
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).restrict(request.user, "view")
 
 
 class LineInline(RestrictedInline):

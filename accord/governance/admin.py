@@ -3,12 +3,9 @@ which check sides, audit and notify), rows through restrict()."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from accord.core.admin import RestrictedAdmin
+from accord.core.admin import ReadOnlyAdmin, RestrictedInline
 from accord.governance.models import (
     ActionItem,
     Handover,
@@ -21,29 +18,10 @@ from accord.governance.models import (
 )
 
 
-class ReadOnlyAdmin(RestrictedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class IssueEventInline(admin.TabularInline):
+class IssueEventInline(RestrictedInline):
     model = IssueEvent
     fields = ["at", "kind", "from_tier", "to_tier", "actor", "note"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).restrict(request.user, "view")
 
 
 @admin.register(Relationship)

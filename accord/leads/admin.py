@@ -3,38 +3,16 @@ route, audit and notify), rows through restrict()."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from accord.core.admin import RestrictedAdmin
+from accord.core.admin import ReadOnlyAdmin, RestrictedInline
 from accord.leads.models import Lead, LeadSettings, RoutingEvent, RoutingRule
 
 
-class ReadOnlyAdmin(RestrictedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class RoutingEventInline(admin.TabularInline):
+class RoutingEventInline(RestrictedInline):
     model = RoutingEvent
     fields = ["at", "kind", "organisation", "actor", "reason"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).restrict(request.user, "view")
 
 
 @admin.register(Lead)
