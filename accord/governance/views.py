@@ -847,9 +847,8 @@ def _continuity_tab(
 ) -> dict[str, Any]:
     user = request.user
     problems: list[dict[str, Any]] = []
-    for entry in continuity_selectors.coverage_report(user):
-        if entry["organisation"].pk == organisation.pk:
-            problems.extend(entry["problems"])
+    for entry in continuity_selectors.coverage_report(user, organisation):
+        problems.extend(entry["problems"])
     people = _people_in_roles(user, organisation)
     # A vendor person's handover is filed under the vendor: it shows here when it moved
     # someone who now holds something in this relationship (or left it with a leaver).

@@ -53,6 +53,11 @@ def test_coverage_lists_what_lost_cover(
         ("slot_empty", "Executive · General management"),
         ("no_backup", bravo["partner"][2].full_name),
     ]
+    # One relationship's report (its continuity tab) reads that relationship alone.
+    (only,) = selectors.coverage_report(analyst, partner_b)
+    assert only["organisation"] == partner_b
+    assert only["problems"] == report[1]["problems"]
+    assert selectors.coverage_report(analyst, covered["relationship"].organisation) == []
 
 
 def test_coverage_missing_roles_and_left_slot_people(

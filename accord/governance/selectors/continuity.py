@@ -79,14 +79,16 @@ def _slot_label(slot: ContactSlot) -> str:
     return f"{slot.get_tier_display()} · {slot.get_function_display()}"
 
 
-def coverage_report(user: Any) -> list[dict[str, Any]]:
-    """Every relationship ``user`` may see that lost cover, with what it lacks: roles no one
-    (or a leaver) holds, contact-map slots with a side empty or held by a leaver, key
-    people who left, lack a backup, or whose backup left. Four queries, whatever the size."""
+def coverage_report(user: Any, organisation: Any = None) -> list[dict[str, Any]]:
+    """Every relationship ``user`` may see (or just ``organisation``'s) that lost cover, with
+    what it lacks: roles no one (or a leaver) holds, contact-map slots with a side empty or
+    held by a leaver, key people who left, lack a backup, or whose backup left. Four
+    queries, whatever the size."""
+    visible = Relationship.objects.restrict(user, "view")
+    if organisation is not None:
+        visible = visible.filter(organisation_id=getattr(organisation, "pk", organisation))
     relationships = list(
-        Relationship.objects.restrict(user, "view")
-        .select_related("organisation")
-        .order_by("organisation__name", "pk")
+        visible.select_related("organisation").order_by("organisation__name", "pk")
     )
     if not relationships:
         return []
