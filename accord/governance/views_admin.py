@@ -414,20 +414,28 @@ def escalation_text(event: IssueEvent, names: Mapping[int, str]) -> str:
 
 
 def _event_inputs(event: IssueEvent, names: Mapping[int, str]) -> list[tuple[str, str]]:
-    """The stored inputs of an event, labelled for the page."""
+    """The stored inputs of an event, each labelled and formatted for the page."""
     data = event.data or {}
     labels = {
         "rule": gettext("Rule"),
         "severity": gettext("Severity"),
-        "resolution_hours": gettext("Resolution SLA (hours)"),
         "response_hours": gettext("Response SLA (hours)"),
+        "resolution_hours": gettext("Resolution SLA per tier (hours)"),
+        "respond_by": gettext("Respond by"),
+        "resolve_by": gettext("Resolve by"),
+        "on_time": gettext("Within the response SLA"),
         "deadline": gettext("Deadline"),
         "now": gettext("Checked at"),
         "from": gettext("From tier"),
         "to": gettext("To tier"),
+        "tier": gettext("Management tier"),
+        "hours_to_resolve": gettext("Hours to resolve"),
+        "escalations": gettext("Escalations"),
+        "corrective_actions": gettext("Corrective actions"),
         "notified": gettext("Notified"),
     }
     rules = {
+        "severity_sla": gettext("the SLAs of the severity"),
         "resolution_sla": gettext("resolution SLA per tier"),
         "response_sla": gettext("response SLA"),
     }
@@ -435,9 +443,11 @@ def _event_inputs(event: IssueEvent, names: Mapping[int, str]) -> list[tuple[str
     severities = dict(Issue.Severity.choices)
     found: list[tuple[str, str]] = []
     for key, value in data.items():
-        if key in ("deadline", "now"):
+        if key not in labels or (event.kind == IssueEvent.Kind.ASSIGNED and key in ("from", "to")):
+            continue  # bookkeeping the page does not explain (ids of other rows)
+        if key in ("deadline", "now", "respond_by", "resolve_by"):
             shown = _when(value)
-        elif key in ("from", "to"):
+        elif key in ("from", "to", "tier"):
             shown = str(tiers.get(value, value))
         elif key == "severity":
             shown = str(severities.get(value, value))
@@ -445,9 +455,15 @@ def _event_inputs(event: IssueEvent, names: Mapping[int, str]) -> list[tuple[str
             shown = rules.get(value, str(value))
         elif key == "notified" and isinstance(value, list):
             shown = ", ".join(names.get(pk, f"#{pk}") for pk in value) or "—"
+        elif isinstance(value, bool):
+            shown = gettext("Yes") if value else gettext("No")
+        elif key == "corrective_actions" and isinstance(value, list):
+            shown = str(len(value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = formats.number_format(value, decimal_pos=None if isinstance(value, int) else 1)
         else:
             shown = str(value)
-        found.append((labels.get(key, key), shown))
+        found.append((labels[key], shown))
     return found
 
 

@@ -173,6 +173,11 @@ def test_an_overdue_issue_is_highlighted_and_its_escalation_explained(
     # The operational pair of the contact map was told (both sides), by name.
     assert "Rhea Relationship" in explain and "Oscar Operations" in explain
     assert "by the SLA timer" in text and "resolution SLA per tier" in text
+    # Every stored input is labelled and formatted: no raw keys, booleans or ISO times.
+    inputs = " ".join(re.findall(r'<dl class="inputs">(.*?)</dl>', text, re.S))
+    assert "Respond by" in inputs and "Resolve by" in inputs and "Response SLA (hours)" in inputs
+    for raw in ("respond_by", "resolve_by", "severity_sla", "on_time", "True", "T12:", "+00:00"):
+        assert raw not in inputs, raw
 
 
 def test_partners_see_vendor_people_notified_as_a_count(
