@@ -67,7 +67,9 @@ def next_url(request: HttpRequest, default: str) -> str:
     """The ``next`` address the form carries (POST, else GET) when it is on this site,
     else ``default``: where a page sends its user back after an action."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # Only a path on this site: anything else ("0", "a b") redirect() would take for a
+    # view name and fail to reverse (a 500).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.schemas import MAX_ID
 from accord.governance.models import Function, Relationship, RoleAssignment, Tier
 from accord.partners.models import Contact, Organisation
 
@@ -65,6 +66,22 @@ class PeopleField(forms.ModelMultipleChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", None)
         super().__init__(**kwargs)
+
+    def _check_values(self, value: Any) -> Any:
+        # An id beyond 64 bits is an invalid choice, not a 500 (Django sends ``pk__in``
+        # values to the database as they are).
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django's own check names the invalid value
+            if not -MAX_ID <= number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
     def label_from_instance(self, obj: Contact) -> str:
         return f"{person_label(obj)} — {obj.organisation.name}"
