@@ -263,6 +263,9 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, str, list[str]]] = {
         + LEADS_ROUTE
         + GOVERNANCE_RUN
         + GOVERNANCE_MANAGE
+        # Held so the administrator may grant the partner roles (nobody grants what they
+        # do not hold); answering an offer on a partner's behalf is an administrator's call.
+        + ["leads.respond_lead"]
         + ["partners.delete_organisation", "partners.delete_agreement"],
     ),
     "executive": ("Executive", False, "all", VIEW_ALL + RUNS_VIEW + DEALS_STAFF_VIEW + OWN_TOKENS),
