@@ -190,3 +190,47 @@ def test_open_issue_cannot_be_reopened(people, api, channel_manager, partner_a) 
     assert 400 <= response.status_code < 500, response.content
     assert set(response.json()) == {"error", "detail", "fields"}
     assert fingerprint() == before
+
+
+def test_steps_on_finished_rows(people, api, channel_manager, partner_a) -> None:
+    """Resolving, assigning or answering a resolved issue, patching a cancelled meeting,
+    closing a closed survey: refused, nothing changed."""
+    client = api(channel_manager)
+    issue = issues.raise_issue(
+        actor=None, organisation=partner_a, title="Late", category="delivery", severity="high"
+    )
+    issues.resolve(actor=None, issue=issue, root_cause="r", resolution="r")
+    meeting = Meeting.objects.create(
+        organisation=partner_a,
+        title="Review",
+        tier=Tier.WORKING,
+        starts_at=timezone.now() + dt.timedelta(days=1),
+        status=Meeting.Status.CANCELLED,
+    )
+    done = ActionItem.objects.create(
+        organisation=partner_a,
+        title="Sent",
+        owner=people["a"]["vendor"][0],
+        due_on=timezone.localdate(),
+        status=ActionItem.Status.DONE,
+    )
+    survey, _links = health.open_survey(actor=None, organisation=partner_a)
+    health.close_survey(actor=None, survey=survey)
+    owner = people["a"]["vendor"][1].pk
+    steps = [
+        ("post", f"{G}/issues/{issue.pk}/resolve", {"root_cause": "r", "resolution": "r"}),
+        ("post", f"{G}/issues/{issue.pk}/assign", {"owner_id": owner}),
+        ("post", f"{G}/issues/{issue.pk}/respond", {"note": "n"}),
+        ("patch", f"{G}/meetings/{meeting.pk}", {"title": "Again"}),
+        ("post", f"{G}/health-surveys/{survey.pk}/close", {}),
+    ]
+    before = fingerprint()
+    for method, path, body in steps:
+        response = call(client, method, path, body)
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
+        assert set(response.json()) == {"error", "detail", "fields"}
+    assert fingerprint() == before
+    # Completing a done action item is idempotent by design ("done stays done"): 200, no change.
+    again = call(client, "post", f"{G}/action-items/{done.pk}/complete", {})
+    assert again.status_code == 200 and again.json()["status"] == "done"
+    assert fingerprint() == before

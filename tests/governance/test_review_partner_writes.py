@@ -526,3 +526,36 @@ def test_partner_record_keeps_vendor_attendees(world, partner_actor, api) -> Non
     now_ids = set(meeting.attendees.values_list("pk", flat=True))
     assert vendor_ids <= now_ids
     assert world["a_partner2"] in now_ids and world["a_partner"] not in now_ids
+
+
+def test_controls_partner_side_writes_succeed(world, partner_actor, api) -> None:
+    """The refusals above are side checks: the same operations work on the partner's side."""
+    client = api(partner_actor)
+    slot = call(
+        client,
+        "put",
+        f"{G}/relationships/{world['a']}/contact-map/working/general",
+        {"partner_contact_id": world["a_partner2"]},
+    )
+    assert slot.status_code == 200, slot.content
+    action = call(
+        client,
+        "post",
+        f"{G}/action-items",
+        {
+            "organisation_id": world["a"],
+            "title": "T",
+            "owner_id": world["a_partner"],
+            "due_on": DUE,
+        },
+    )
+    assert action.status_code in (200, 201), action.content
+    done = call(client, "post", f"{G}/action-items/{action.json()['id']}/complete", {})
+    assert done.status_code == 200, done.content
+    issue = call(
+        client,
+        "post",
+        f"{G}/issues",
+        {"organisation_id": world["a"], "title": "T", "category": "delivery", "severity": "low"},
+    )
+    assert issue.status_code in (200, 201), issue.content
