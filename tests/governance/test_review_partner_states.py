@@ -234,3 +234,43 @@ def test_steps_on_finished_rows(people, api, channel_manager, partner_a) -> None
     again = call(client, "post", f"{G}/action-items/{done.pk}/complete", {})
     assert again.status_code == 200 and again.json()["status"] == "done"
     assert fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"nps": 11},
+        {"nps": -1},
+        {"trust": 0},
+        {"trust": 6},
+        {"trust": 10**30},
+        {"trust": "four"},
+        {"trust": None},
+        {"comment": "bad\x00"},
+        {"comment": "x" * 100_000},
+    ],
+    ids=lambda change: repr(change)[:30],
+)
+def test_bad_answers_leave_the_link_usable(surveys, login, change) -> None:
+    token = surveys["a_links"][0][1]
+    body = {**ANSWERS, **change}
+    before = fingerprint()
+    api_response = call(login(None), "post", f"{G}/survey/{token}", body)
+    assert api_response.status_code in (400, 422), api_response.content
+    assert set(api_response.json()) == {"error", "detail", "fields"}
+    form = {k: "" if v is None else str(v) for k, v in body.items()}
+    page = login(None).post(f"/governance/survey/{token}/", form)
+    assert page.status_code in (200, 400), page.status_code
+    assert fingerprint() == before
+    assert call(login(None), "post", f"{G}/survey/{token}", ANSWERS).status_code == 200
+
+
+def test_survey_page_in_chinese(surveys, login) -> None:
+    client = login(None)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/governance/survey/{surveys['a_links'][0][1]}/")
+    assert page.status_code == 200
+    assert 'lang="zh-hans"' in page.content.decode()
+    closed = client.get("/governance/survey/forged/")
+    assert 400 <= closed.status_code < 500
+    assert "This link does not work" not in closed.content.decode()
